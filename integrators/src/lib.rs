@@ -1,0 +1,14 @@
+//! actionfinder-integrators: gravitational potentials, orbit integrators, initial conditions
+//! and (in later modules) the classic action finders.
+//!
+//! Units everywhere (see DESIGN.md): kpc, km/s, Msun, `G` = [`units::G`]; time in the
+//! internal unit kpc/(km/s) unless a name says Gyr. No HDF5, no machine learning here.
+
+pub mod ics;
+pub mod integrate;
+pub mod phase;
+pub mod potential;
+pub mod units;
+
+pub use phase::{PhaseSpace, Vec3};
+pub use potential::{Potential, SphericalProfile, Symmetry};

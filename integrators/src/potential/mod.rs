@@ -1,0 +1,66 @@
+//! Gravitational potentials in physical units (kpc, km/s, Msun; Phi in (km/s)^2).
+//!
+//! Every potential gives Phi, the Cartesian acceleration a = -grad Phi and the Hessian
+//! d2Phi/dx_i dx_j. Spherical potentials also expose their radial profile, which the
+//! equilibrium samplers and the spherical action finder use.
+
+use crate::phase::Vec3;
+
+/// The symmetry a potential has; action finders pick their method from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Symmetry {
+    /// Depends on r = |x| only.
+    Spherical,
+    /// Depends on R = sqrt(x² + y²) and z only (z is the symmetry axis).
+    Axisymmetric,
+    /// No symmetry assumed.
+    None,
+}
+
+/// A static gravitational potential.
+pub trait Potential: Send + Sync + std::fmt::Debug {
+    /// Phi(x) in (km/s)^2.
+    fn potential(&self, x: &Vec3) -> f64;
+
+    /// a(x) = -grad Phi in (km/s)^2/kpc. The integrators' hot loop: keep it fast.
+    fn acceleration(&self, x: &Vec3) -> Vec3;
+
+    /// Hessian H_ij = d2Phi/dx_i dx_j in (km/s)^2/kpc^2.
+    fn hessian(&self, x: &Vec3) -> [[f64; 3]; 3];
+
+    /// Symmetry of the potential.
+    fn symmetry(&self) -> Symmetry;
+
+    /// The radial profile when the potential is spherical.
+    fn spherical(&self) -> Option<&dyn SphericalProfile> {
+        None
+    }
+
+    /// Canonical text form, parseable by the spec parser (e.g. `plummer:M=1e11,a=2`).
+    fn spec(&self) -> String;
+}
+
+/// Radial profile of a spherical potential Phi(r).
+pub trait SphericalProfile: Send + Sync + std::fmt::Debug {
+    /// Phi(r) in (km/s)^2.
+    fn phi(&self, r: f64) -> f64;
+
+    /// dPhi/dr in (km/s)^2/kpc.
+    fn dphi_dr(&self, r: f64) -> f64;
+
+    /// d2Phi/dr2 in (km/s)^2/kpc^2.
+    fn d2phi_dr2(&self, r: f64) -> f64;
+
+    /// Density from Poisson's equation, rho = (Phi'' + 2 Phi'/r) / (4 pi G), in Msun/kpc^3.
+    fn density(&self, r: f64) -> f64 {
+        (self.d2phi_dr2(r) + 2.0 * self.dphi_dr(r) / r) / (4.0 * std::f64::consts::PI * crate::units::G)
+    }
+
+    /// Enclosed mass M(r) = r^2 Phi'(r) / G in Msun.
+    fn enclosed_mass(&self, r: f64) -> f64 {
+        r * r * self.dphi_dr(r) / crate::units::G
+    }
+
+    /// Total mass when finite (None for NFW, logarithmic...).
+    fn total_mass(&self) -> Option<f64>;
+}

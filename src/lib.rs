@@ -1,0 +1,1 @@
+//! actionfinder: actions, angles, frequencies and acceleration fields learned from orbits.
