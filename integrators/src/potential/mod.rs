@@ -64,3 +64,23 @@ pub trait SphericalProfile: Send + Sync + std::fmt::Debug {
     /// Total mass when finite (None for NFW, logarithmic...).
     fn total_mass(&self) -> Option<f64>;
 }
+
+/// Errors from building a potential: a bad parameter or an unparseable text spec.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum PotentialError {
+    /// A parameter outside its allowed range.
+    #[error("potential {potential}: parameter {parameter} = {value} is invalid: {expected}")]
+    BadParameter {
+        potential: &'static str,
+        parameter: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
+    /// A text spec that could not be parsed; the message lists the known forms.
+    #[error("cannot parse potential spec '{spec}': {reason}\nknown potentials:\n{known}")]
+    BadSpec {
+        spec: String,
+        reason: String,
+        known: String,
+    },
+}
