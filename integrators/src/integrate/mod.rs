@@ -1,1 +1,10 @@
-//! Orbit integration.
+//! Orbit integration: symplectic schemes ([`Scheme`]) and orbits recorded at requested
+//! times, in parallel over orbits ([`integrate_many`]).
+
+mod orbit;
+mod schemes;
+
+pub use orbit::{
+    advance, energy, integrate, integrate_many, IntegrationError, IntegrationOptions, Orbit, StepSize,
+};
+pub use schemes::Scheme;
