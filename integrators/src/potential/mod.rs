@@ -6,6 +6,23 @@
 
 use crate::phase::Vec3;
 
+#[cfg(test)]
+mod checks;
+mod dehnen;
+mod hernquist;
+mod isochrone;
+mod params;
+mod plummer;
+pub mod spec;
+pub mod spherical;
+
+pub use dehnen::Dehnen;
+pub use hernquist::Hernquist;
+pub use isochrone::Isochrone;
+pub use plummer::Plummer;
+pub use spec::{known_potentials, parse};
+pub use spherical::RadialPotential;
+
 /// The symmetry a potential has; action finders pick their method from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Symmetry {
