@@ -9,19 +9,34 @@ use crate::phase::Vec3;
 #[cfg(test)]
 mod checks;
 mod dehnen;
+mod gamma;
 mod hernquist;
 mod isochrone;
+mod kuzmin_kutuzov;
+mod logarithmic;
+mod miyamoto_nagai;
+mod mw2014;
+mod nfw;
 mod params;
 mod plummer;
+mod power_cutoff;
 pub mod spec;
 pub mod spherical;
+mod sum;
 
 pub use dehnen::Dehnen;
 pub use hernquist::Hernquist;
 pub use isochrone::Isochrone;
+pub use kuzmin_kutuzov::KuzminKutuzov;
+pub use logarithmic::{Logarithmic, LOG_REFERENCE_RADIUS};
+pub use miyamoto_nagai::MiyamotoNagai;
+pub use mw2014::{mw2014, MW2014_R0, MW2014_V0};
+pub use nfw::Nfw;
 pub use plummer::Plummer;
+pub use power_cutoff::PowerCutoff;
 pub use spec::{known_potentials, parse};
 pub use spherical::RadialPotential;
+pub use sum::Sum;
 
 /// The symmetry a potential has; action finders pick their method from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +70,13 @@ pub trait Potential: Send + Sync + std::fmt::Debug {
 
     /// Canonical text form, parseable by the spec parser (e.g. `plummer:M=1e11,a=2`).
     fn spec(&self) -> String;
+
+    /// The limit of Phi at infinity in (km/s)^2: 0 for most potentials, +inf for the
+    /// logarithmic one, and galpy's positive constant for [`PowerCutoff`] (whose zero is at
+    /// the centre). A particle is bound when its energy is below this value.
+    fn potential_at_infinity(&self) -> f64 {
+        0.0
+    }
 }
 
 /// Radial profile of a spherical potential Phi(r).

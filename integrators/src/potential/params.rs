@@ -20,7 +20,6 @@ pub(crate) fn positive(
     }
 }
 
-#[allow(dead_code)] // used by the logarithmic potential
 /// `value` when it is finite and >= 0, else [`PotentialError::BadParameter`].
 pub(crate) fn non_negative(
     potential: &'static str,

@@ -2,12 +2,16 @@
 //!
 //! Grammar: `spec = term ("+" term)*`, `term = name [":" param ("," param)*]`,
 //! `param = key "=" number`. Names and keys are case-insensitive and `_` may stand for `-`
-//! in names. A `+` separates terms only when the text after it starts with a letter, so
-//! exponents such as `1e+11` are read as numbers. Every parameter is required; unknown,
+//! in names. A `+` separates terms only when the text after it starts with a letter (or is
+//! empty or another `+`, which is reported as an empty term), so exponents such as `1e+11`
+//! are read as numbers. Every parameter is required; unknown,
 //! duplicate or missing parameters and bad numbers give [`PotentialError::BadSpec`], whose
 //! message lists every known potential with its parameters and units.
 
-use super::{Dehnen, Hernquist, Isochrone, Plummer, Potential, PotentialError};
+use super::{
+    mw2014, Dehnen, Hernquist, Isochrone, KuzminKutuzov, Logarithmic, MiyamotoNagai, Nfw, Plummer, Potential,
+    PotentialError, PowerCutoff, Sum,
+};
 
 /// Builds a potential from its parameter values, in the order of `Family::params`.
 type Builder = fn(&[f64]) -> Result<Box<dyn Potential>, PotentialError>;
@@ -59,6 +63,67 @@ const FAMILIES: &[Family] = &[
         formula: "Phi = -(G M / a) (1 - (r/(r+a))^(2-gamma)) / (2 - gamma)",
         build: |v| boxed(Dehnen::new(v[0], v[1], v[2])),
     },
+    Family {
+        name: "nfw",
+        aliases: &[],
+        params: &[
+            ("Ms", "mass parameter 4 pi rho0 a^3 [Msun]"),
+            ("a", "scale radius [kpc]"),
+        ],
+        formula: "Phi = -G Ms ln(1 + r/a) / r",
+        build: |v| boxed(Nfw::new(v[0], v[1])),
+    },
+    Family {
+        name: "miyamoto-nagai",
+        aliases: &["miyamotonagai", "mn"],
+        params: &[
+            ("M", "mass [Msun]"),
+            ("a", "radial scale length >= 0 [kpc]"),
+            ("b", "vertical scale height [kpc]"),
+        ],
+        formula: "Phi = -G M / sqrt(R^2 + (a + sqrt(z^2 + b^2))^2)",
+        build: |v| boxed(MiyamotoNagai::new(v[0], v[1], v[2])),
+    },
+    Family {
+        name: "logarithmic",
+        aliases: &["log", "logarithmic-halo"],
+        params: &[
+            ("v0", "asymptotic circular speed [km/s]"),
+            ("rc", "core radius >= 0 [kpc]"),
+            ("q", "flattening of the equipotentials"),
+        ],
+        formula: "Phi = 0.5 v0^2 ln((rc^2 + R^2 + z^2/q^2) / (8 kpc)^2)",
+        build: |v| boxed(Logarithmic::new(v[0], v[1], v[2])),
+    },
+    Family {
+        name: "kuzmin-kutuzov",
+        aliases: &["kuzminkutuzov", "kuzmin-kutuzov-staeckel"],
+        params: &[
+            ("M", "mass [Msun]"),
+            ("ac", "axis ratio a/c > 1 of the coordinate surfaces"),
+            ("delta", "focal distance sqrt(a^2 - c^2) [kpc]"),
+        ],
+        formula: "Phi = -G M / (sqrt(lambda) + sqrt(nu)), prolate spheroidal (lambda, nu)",
+        build: |v| boxed(KuzminKutuzov::new(v[0], v[1], v[2])),
+    },
+    Family {
+        name: "power-cutoff",
+        aliases: &["powerspherical-cutoff", "power-spherical-cutoff", "powersphericalpotentialwcutoff"],
+        params: &[
+            ("M", "total mass [Msun]"),
+            ("alpha", "inner density slope, 0 <= alpha < 2"),
+            ("rc", "cut-off radius [kpc]"),
+        ],
+        formula: "rho ~ (rc/r)^alpha exp(-(r/rc)^2); galpy's zero point Phi(0) = 0",
+        build: |v| boxed(PowerCutoff::new(v[0], v[1], v[2])),
+    },
+    Family {
+        name: "mw2014",
+        aliases: &["mwpotential2014"],
+        params: &[],
+        formula: "Bovy (2015) MWPotential2014: power-cutoff bulge + Miyamoto-Nagai disc + NFW halo, vc(8 kpc) = 220 km/s",
+        build: |_| Ok(Box::new(mw2014())),
+    },
 ];
 
 /// Every known potential with its parameters, units and formula, one per line (for help
@@ -90,14 +155,15 @@ fn bad(spec: &str, reason: String) -> PotentialError {
     }
 }
 
-/// Split a sum at each `+` that is followed (after blanks) by a letter.
+/// Split a sum at each `+` that is followed (after blanks) by a letter, another `+` or the
+/// end (so that empty terms are reported), never inside a number such as `1e+11`.
 fn split_terms(spec: &str) -> Vec<&str> {
     let mut terms = Vec::new();
     let mut start = 0;
     for (i, c) in spec.char_indices() {
         if c == '+' {
             let next = spec[i + 1..].trim_start().chars().next();
-            if next.is_some_and(|n| n.is_ascii_alphabetic()) {
+            if next.is_none_or(|n| n.is_ascii_alphabetic() || n == '+') {
                 terms.push(&spec[start..i]);
                 start = i + 1;
             }
@@ -206,5 +272,126 @@ pub fn parse(spec: &str) -> Result<Box<dyn Potential>, PotentialError> {
     if parts.len() == 1 {
         return Ok(parts.remove(0));
     }
-    Err(bad(spec, "sums are not supported yet".into()))
+    Sum::new(parts)
+        .map(|s| Box::new(s) as Box<dyn Potential>)
+        .map_err(|e| bad(spec, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::potential::{checks, Symmetry};
+
+    fn err(spec: &str) -> String {
+        match parse(spec) {
+            Ok(p) => panic!("'{spec}' parsed as {}", p.spec()),
+            Err(e) => {
+                assert!(matches!(e, PotentialError::BadSpec { .. }), "{e:?}");
+                e.to_string()
+            }
+        }
+    }
+
+    #[test]
+    fn every_family_round_trips() {
+        for s in [
+            "isochrone:M=3.334e11,b=5",
+            "plummer:M=1e11,a=2",
+            "hernquist:M=1e12,a=20",
+            "dehnen:M=1e11,a=3,gamma=1.5",
+            "nfw:Ms=8e11,a=16",
+            "miyamoto-nagai:M=6.8e10,a=3,b=0.28",
+            "logarithmic:v0=220,rc=1,q=0.9",
+            "kuzmin-kutuzov:M=1e11,ac=2,delta=3",
+            "power-cutoff:M=4.5e9,alpha=1.8,rc=1.9",
+        ] {
+            let p = parse(s).unwrap();
+            assert_eq!(p.spec(), s, "canonical form");
+            checks::spec_round_trips(p.as_ref());
+        }
+        let mw = parse("mw2014").unwrap();
+        checks::spec_round_trips(mw.as_ref());
+        assert_eq!(mw.spec(), mw2014().spec());
+        assert_eq!(mw.symmetry(), Symmetry::Axisymmetric);
+    }
+
+    #[test]
+    fn exponents_with_plus_and_sums() {
+        let p = parse("plummer:M=1e+11,a=2").unwrap();
+        assert_eq!(p.spec(), "plummer:M=1e11,a=2");
+        let s = parse(" Plummer : M = 1E+10 , a = 1 + NFW:ms=8.0e+11,A=16+hernquist:M=2e+9,a=0.5").unwrap();
+        assert_eq!(
+            s.spec(),
+            "plummer:M=1e10,a=1+nfw:Ms=8e11,a=16+hernquist:M=2e9,a=0.5"
+        );
+        checks::spec_round_trips(s.as_ref());
+        // galpy-style names with underscores, parameters in any order, tiny and huge values
+        let k = parse("kuzmin_kutuzov:Delta=3,ac=2,M=1e11").unwrap();
+        assert_eq!(k.spec(), "kuzmin-kutuzov:M=1e11,ac=2,delta=3");
+        let t = parse("plummer:M=1.2345678901234567e-7,a=3.0e-5").unwrap();
+        checks::spec_round_trips(t.as_ref());
+        let sum_with_mw = parse("mw2014+plummer:M=1e+8,a=0.01").unwrap();
+        checks::spec_round_trips(sum_with_mw.as_ref());
+    }
+
+    #[test]
+    fn errors_name_the_problem_and_list_known_potentials() {
+        let m = err("plummer:M=1e11");
+        assert!(m.contains("missing") && m.contains(" a "), "{m}");
+        let m = err("plummer:M=1e11,a=2,b=3");
+        assert!(m.contains("unknown parameter 'b'"), "{m}");
+        let m = err("plummer:M=1e11,a=2,m=3");
+        assert!(m.contains("M given twice"), "{m}");
+        let m = err("plummer:M=1e11,a=two");
+        assert!(m.contains("parameter a = 'two' is not a number"), "{m}");
+        let m = err("plummer:M=1e11,a");
+        assert!(m.contains("key=value"), "{m}");
+        let m = err("plumber:M=1e11,a=2");
+        assert!(m.contains("unknown potential 'plumber'"), "{m}");
+        let m = err("plummer:M=-1e11,a=2");
+        assert!(m.contains("M = -100000000000") && m.contains("> 0"), "{m}");
+        let m = err("plummer:M=inf,a=2");
+        assert!(m.contains("parameter M"), "{m}");
+        let m = err("dehnen:M=1e11,a=2,gamma=2.5");
+        assert!(m.contains("gamma") && m.contains("0 <= gamma < 2"), "{m}");
+        for s in [
+            "plummer:M=1e11,a=2+",
+            "plummer:M=1e11,a=2++nfw:Ms=1e12,a=3",
+            "+plummer:M=1,a=2",
+        ] {
+            let m = err(s);
+            assert!(m.contains("empty term"), "{m}");
+        }
+        err("");
+        err("mw2014:M=1");
+        // every message lists every family with its parameters and units
+        for m in [err("nope"), err("nfw:Ms=1e12")] {
+            for f in FAMILIES {
+                assert!(m.contains(f.name), "{m}");
+                for (k, meaning) in f.params {
+                    assert!(m.contains(&format!("{k}: {meaning}")), "{m}");
+                }
+            }
+            assert!(m.contains("[kpc]") && m.contains("[Msun]") && m.contains("[km/s]"));
+        }
+    }
+
+    #[test]
+    fn known_potentials_lists_the_forms() {
+        let k = known_potentials();
+        for form in [
+            "isochrone:M=..,b=..",
+            "plummer:M=..,a=..",
+            "hernquist:M=..,a=..",
+            "dehnen:M=..,a=..,gamma=..",
+            "nfw:Ms=..,a=..",
+            "miyamoto-nagai:M=..,a=..,b=..",
+            "logarithmic:v0=..,rc=..,q=..",
+            "kuzmin-kutuzov:M=..,ac=..,delta=..",
+            "power-cutoff:M=..,alpha=..,rc=..",
+            "mw2014",
+        ] {
+            assert!(k.contains(form), "{form} missing from\n{k}");
+        }
+    }
 }

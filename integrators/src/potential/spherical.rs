@@ -21,6 +21,11 @@ pub trait RadialPotential: SphericalProfile {
 
     /// Canonical text form, parseable by [`super::spec::parse`].
     fn canonical_spec(&self) -> String;
+
+    /// Phi at infinity (0 unless the profile has another zero point).
+    fn phi_infinity(&self) -> f64 {
+        0.0
+    }
 }
 
 /// `H_ij = Phi'' n_i n_j + (Phi'/r)(delta_ij - n_i n_j)` with `n = x / r`; `(Phi'/r) I` at 0.
@@ -72,5 +77,9 @@ impl<T: RadialPotential> Potential for T {
 
     fn spec(&self) -> String {
         self.canonical_spec()
+    }
+
+    fn potential_at_infinity(&self) -> f64 {
+        self.phi_infinity()
     }
 }
