@@ -1,7 +1,7 @@
 //! The Kuzmin-Kutuzov Staeckel potential (Kuzmin & Kutuzov 1962; Dejonghe & de Zeeuw 1988;
 //! galpy `KuzminKutuzovStaeckelPotential`).
 
-use super::params::{fmt_num, positive};
+use super::params::{diag_plus_outer, fmt_num, positive};
 use super::{Potential, PotentialError, Symmetry};
 use crate::phase::Vec3;
 use crate::units::G;
@@ -119,18 +119,9 @@ impl Potential for KuzminKutuzov {
         let dt: [f64; 3] = std::array::from_fn(|i| 2.0 * x[i] * (1.0 + k[i] / p));
         let t32 = t * t.sqrt();
         let (c1, c2) = (0.5 * self.gm / t32, 0.75 * self.gm / (t32 * t));
-        let p3 = p * p * p;
-        let mut h = [[0.0; 3]; 3];
-        for i in 0..3 {
-            for j in 0..3 {
-                let mut dij = -2.0 * k[i] * k[j] * x[i] * x[j] / p3;
-                if i == j {
-                    dij += 2.0 * (1.0 + k[i] / p);
-                }
-                h[i][j] = c1 * dij - c2 * dt[i] * dt[j];
-            }
-        }
-        h
+        let kx = [k[0] * x[0], k[1] * x[1], k[2] * x[2]];
+        let d: [f64; 3] = std::array::from_fn(|i| 2.0 * c1 * (1.0 + k[i] / p));
+        diag_plus_outer(d, &[(-2.0 * c1 / (p * p * p), kx), (-c2, dt)])
     }
 
     fn symmetry(&self) -> Symmetry {

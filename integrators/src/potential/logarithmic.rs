@@ -1,7 +1,7 @@
 //! The flattened logarithmic potential (Binney & Tremaine 2008 eq. 2.71a; galpy
 //! `LogarithmicHaloPotential` in physical units with galpy's ro = 8 kpc).
 
-use super::params::{fmt_num, non_negative, positive};
+use super::params::{diag_plus_outer, fmt_num, non_negative, positive};
 use super::{Potential, PotentialError, SphericalProfile, Symmetry};
 use crate::phase::Vec3;
 use crate::units::G;
@@ -95,16 +95,13 @@ impl Potential for Logarithmic {
     /// `H_ij = v0^2 [k_i delta_ij / D - 2 k_i x_i k_j x_j / D^2]`, `k = (1, 1, 1/q^2)`.
     fn hessian(&self, x: &Vec3) -> [[f64; 3]; 3] {
         let d = self.d(x);
-        let k = [1.0, 1.0, self.iq2];
-        let g = [x[0], x[1], x[2] * self.iq2];
-        let mut h = [[0.0; 3]; 3];
-        for i in 0..3 {
-            for j in 0..3 {
-                h[i][j] = -2.0 * self.v02 * g[i] * g[j] / (d * d);
-            }
-            h[i][i] += self.v02 * k[i] / d;
+        if d == 0.0 {
+            // rc = 0 at the origin: singular, +inf on the diagonal rather than NaN
+            return diag_plus_outer([f64::INFINITY; 3], &[]);
         }
-        h
+        let f = self.v02 / d;
+        let g = [x[0], x[1], x[2] * self.iq2];
+        diag_plus_outer([f, f, f * self.iq2], &[(-2.0 * f / d, g)])
     }
 
     fn symmetry(&self) -> Symmetry {
@@ -197,6 +194,7 @@ mod tests {
         assert!((vc2 - 200.0 * 200.0).abs() < 1e-9);
         assert_eq!(p.potential(&[8.0, 0.0, 0.0]), 0.0);
         assert_eq!(p.acceleration(&[0.0; 3]), [0.0; 3]);
+        assert!(p.hessian(&[0.0; 3]).iter().flatten().all(|h| !h.is_nan()));
         assert_eq!(p.symmetry(), Symmetry::Axisymmetric);
     }
 }

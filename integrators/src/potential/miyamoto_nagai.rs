@@ -1,7 +1,7 @@
 //! The Miyamoto & Nagai (1975) disc (Binney & Tremaine 2008 eq. 2.69a; galpy
 //! `MiyamotoNagaiPotential`).
 
-use super::params::{fmt_num, non_negative, positive};
+use super::params::{diag_plus_outer, fmt_num, non_negative, positive};
 use super::{Potential, PotentialError, Symmetry};
 use crate::phase::Vec3;
 use crate::units::G;
@@ -96,15 +96,8 @@ impl Potential for MiyamotoNagai {
         let d5inv = d3inv / d2;
         let g = [x[0], x[1], x[2] * aa / zeta];
         let dgz = x[2] * x[2] / zeta2 + aa * self.b2 / (zeta2 * zeta);
-        let diag = [1.0, 1.0, dgz];
-        let mut h = [[0.0; 3]; 3];
-        for i in 0..3 {
-            for j in 0..3 {
-                h[i][j] = -3.0 * self.gm * g[i] * g[j] * d5inv;
-            }
-            h[i][i] += self.gm * diag[i] * d3inv;
-        }
-        h
+        let gm3 = self.gm * d3inv;
+        diag_plus_outer([gm3, gm3, gm3 * dgz], &[(-3.0 * self.gm * d5inv, g)])
     }
 
     fn symmetry(&self) -> Symmetry {

@@ -1,4 +1,4 @@
-//! Parameter checks shared by the potential constructors.
+//! Parameter checks and small numeric helpers shared by the potentials.
 
 use super::PotentialError;
 
@@ -68,4 +68,17 @@ pub(crate) fn fmt_num(x: f64) -> String {
     } else {
         format!("{x:e}")
     }
+}
+
+/// The symmetric 3x3 matrix `diag(d) + sum_k c_k u_k u_k^T`: every Hessian here has this
+/// form (a diagonal plus rank-one terms).
+pub(crate) fn diag_plus_outer(d: [f64; 3], terms: &[(f64, [f64; 3])]) -> [[f64; 3]; 3] {
+    let mut h = [[0.0; 3]; 3];
+    for (i, row) in h.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = terms.iter().map(|(c, u)| c * u[i] * u[j]).sum();
+        }
+        row[i] += d[i];
+    }
+    h
 }

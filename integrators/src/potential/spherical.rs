@@ -10,6 +10,7 @@
 //!   `H = (Phi'/r)(0) I`, which equals `Phi''(0) I` for a cored profile and is `+inf` on
 //!   the diagonal for a cusp.
 
+use super::params::diag_plus_outer;
 use super::{Potential, SphericalProfile, Symmetry};
 use crate::phase::{dot, Vec3};
 
@@ -30,21 +31,10 @@ pub trait RadialPotential: SphericalProfile {
 
 /// `H_ij = Phi'' n_i n_j + (Phi'/r)(delta_ij - n_i n_j)` with `n = x / r`; `(Phi'/r) I` at 0.
 pub fn radial_hessian(x: &Vec3, r2: f64, dphi_over_r: f64, d2phi: f64) -> [[f64; 3]; 3] {
-    let mut h = [[0.0; 3]; 3];
     if r2 == 0.0 {
-        for (i, row) in h.iter_mut().enumerate() {
-            row[i] = dphi_over_r;
-        }
-        return h;
+        return diag_plus_outer([dphi_over_r; 3], &[]);
     }
-    let c = (d2phi - dphi_over_r) / r2;
-    for i in 0..3 {
-        for j in 0..3 {
-            h[i][j] = c * x[i] * x[j];
-        }
-        h[i][i] += dphi_over_r;
-    }
-    h
+    diag_plus_outer([dphi_over_r; 3], &[((d2phi - dphi_over_r) / r2, *x)])
 }
 
 impl<T: RadialPotential> Potential for T {
