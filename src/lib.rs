@@ -1,1 +1,3 @@
 //! actionfinder: actions, angles, frequencies and acceleration fields learned from orbits.
+
+pub mod dataset;

@@ -48,9 +48,15 @@ pub(crate) fn gamma(x: f64) -> f64 {
     ln_gamma(x).exp()
 }
 
+/// Above this y, Gamma(s, y) < y^(s-1) e^-y is below 1e-25 for s <= 1.5: treated as 0.
+const UPPER_NEGLIGIBLE: f64 = 60.0;
+
 /// Upper incomplete gamma Gamma(s, y) = int_y^inf t^(s-1) e^-t dt by continued fraction
-/// (converges fast for y >= s + 1).
+/// (converges fast for y >= s + 1); 0 above [`UPPER_NEGLIGIBLE`].
 fn upper_cf(s: f64, y: f64) -> f64 {
+    if y > UPPER_NEGLIGIBLE {
+        return 0.0;
+    }
     let mut b = y + 1.0 - s;
     let mut c = 1.0 / FPMIN;
     let mut d = 1.0 / b;
@@ -77,8 +83,8 @@ fn upper_cf(s: f64, y: f64) -> f64 {
 }
 
 /// gamma(s, y) / y^s with gamma(s, y) = int_0^y t^(s-1) e^-t dt (lower, unregularised);
-/// finite at y = 0, where it is 1/s.
-pub(crate) fn lower_gamma_scaled(s: f64, y: f64) -> f64 {
+/// finite at y = 0, where it is 1/s. `gamma_s` must be Gamma(s) (callers cache it).
+pub(crate) fn lower_gamma_scaled(s: f64, gamma_s: f64, y: f64) -> f64 {
     if y < s + 1.0 {
         // e^-y sum_n y^n / (s (s+1) ... (s+n))
         let mut term = 1.0 / s;
@@ -94,19 +100,19 @@ pub(crate) fn lower_gamma_scaled(s: f64, y: f64) -> f64 {
         }
         sum * (-y).exp()
     } else {
-        (gamma(s) - upper_cf(s, y)) * (-s * y.ln()).exp()
+        (gamma_s - upper_cf(s, y)) * (-s * y.ln()).exp()
     }
 }
 
-/// Lower incomplete gamma gamma(s, y) (unregularised).
-pub(crate) fn lower_gamma(s: f64, y: f64) -> f64 {
+/// Lower incomplete gamma gamma(s, y) (unregularised); `gamma_s` must be Gamma(s).
+pub(crate) fn lower_gamma(s: f64, gamma_s: f64, y: f64) -> f64 {
     if y <= 0.0 {
         return 0.0;
     }
     if y < s + 1.0 {
-        lower_gamma_scaled(s, y) * (s * y.ln()).exp()
+        lower_gamma_scaled(s, gamma_s, y) * (s * y.ln()).exp()
     } else {
-        gamma(s) - upper_cf(s, y)
+        gamma_s - upper_cf(s, y)
     }
 }
 
@@ -132,22 +138,35 @@ mod tests {
     fn incomplete_gamma_values() {
         // gamma(1, y) = 1 - e^-y; gamma(1/2, y) = sqrt(pi) erf(sqrt(y)) (erf from tables)
         for y in [1e-6, 0.3, 1.0, 1.9, 2.1, 7.0, 40.0] {
-            close(lower_gamma(1.0, y), -(-y).exp_m1(), 1e-14);
+            close(lower_gamma(1.0, 1.0, y), -(-y).exp_m1(), 1e-14);
         }
-        close(lower_gamma(0.5, 1.0), PI.sqrt() * 0.842_700_792_949_714_9, 1e-14);
-        close(lower_gamma(0.5, 4.0), PI.sqrt() * 0.995_322_265_018_952_7, 1e-14);
+        close(
+            lower_gamma(0.5, PI.sqrt(), 1.0),
+            PI.sqrt() * 0.842_700_792_949_714_9,
+            1e-14,
+        );
+        close(
+            lower_gamma(0.5, PI.sqrt(), 4.0),
+            PI.sqrt() * 0.995_322_265_018_952_7,
+            1e-14,
+        );
         // gamma(3/2, y) = gamma(1/2, y)/2 - sqrt(y) e^-y
         let y: f64 = 4.0;
         close(
-            lower_gamma(1.5, y),
+            lower_gamma(1.5, 0.5 * PI.sqrt(), y),
             0.5 * PI.sqrt() * 0.995_322_265_018_952_7 - y.sqrt() * (-y).exp(),
             1e-14,
         );
-        close(lower_gamma_scaled(0.6, 0.0), 1.0 / 0.6, 1e-15);
+        close(lower_gamma_scaled(0.6, gamma(0.6), 0.0), 1.0 / 0.6, 1e-15);
         // both branches agree at the switch
         for s in [0.1, 0.6, 1.5] {
             let y = s + 1.0;
-            close(lower_gamma(s, y * (1.0 - 1e-13)), lower_gamma(s, y), 1e-13);
+            let g = gamma(s);
+            close(lower_gamma(s, g, y * (1.0 - 1e-13)), lower_gamma(s, g, y), 1e-13);
+            // and the negligible upper part is negligible
+            let big = UPPER_NEGLIGIBLE;
+            close(lower_gamma(s, g, big), g, 1e-16);
+            assert!(upper_cf(s, big * (1.0 - 1e-15)) < 1e-24 * g);
         }
     }
 }

@@ -87,8 +87,8 @@ impl SphericalProfile for PowerCutoff {
         let x = r / self.rc;
         let y = x * x;
         // P(s, y) / r = gamma(s, y) / (Gamma(s) rc x) = [gamma(s, y) / y^s] x^(2 - alpha) / ...
-        let inner = lower_gamma_scaled(self.s, y) * x.powf(2.0 - self.alpha);
-        self.gm / (self.rc * self.gamma_s) * (lower_gamma(self.t, y) - inner)
+        let inner = lower_gamma_scaled(self.s, self.gamma_s, y) * x.powf(2.0 - self.alpha);
+        self.gm / (self.rc * self.gamma_s) * (lower_gamma(self.t, self.gamma_t, y) - inner)
     }
 
     fn dphi_dr(&self, r: f64) -> f64 {
@@ -107,7 +107,7 @@ impl SphericalProfile for PowerCutoff {
 
     fn enclosed_mass(&self, r: f64) -> f64 {
         let y = (r / self.rc) * (r / self.rc);
-        self.m * lower_gamma(self.s, y) / self.gamma_s
+        self.m * lower_gamma(self.s, self.gamma_s, y) / self.gamma_s
     }
 
     fn total_mass(&self) -> Option<f64> {
@@ -120,7 +120,9 @@ impl RadialPotential for PowerCutoff {
     #[inline]
     fn dphi_dr_over_r(&self, r2: f64) -> f64 {
         let y = r2 / (self.rc * self.rc);
-        self.gm / (self.rc * self.rc * self.rc * self.gamma_s) * lower_gamma_scaled(self.s, y) * self.cusp(y)
+        self.gm / (self.rc * self.rc * self.rc * self.gamma_s)
+            * lower_gamma_scaled(self.s, self.gamma_s, y)
+            * self.cusp(y)
     }
 
     fn phi_infinity(&self) -> f64 {

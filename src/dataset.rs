@@ -1,0 +1,552 @@
+//! The streams dataset (DESIGN.md, "Data contracts"): S streams of N stars, each star a
+//! phase-space point, with optional times, particle ids, truth and baselines.
+//!
+//! File layout (`*.h5`):
+//! * `/streams/xv` f64 \[S,N,6\] (x,y,z in kpc, vx,vy,vz in km/s) — required;
+//!   `/streams/t` f64 \[S,N\] (Gyr); `/streams/ids` u64 \[S\].
+//! * `/truth/actions|angles|frequencies|acceleration` f64 \[S,N,3\], `/truth/potential`
+//!   f64 \[S,N\]: actions kpc km/s, angles rad, frequencies km/s/kpc, all in (r, z, phi)
+//!   order; acceleration (km/s)^2/kpc in (x, y, z); potential (km/s)^2.
+//! * `/baseline/<method>_actions` f64 \[S,N,3\] (kpc km/s, (r, z, phi)).
+//! * root attributes: `description`, `potential`, `source`, `seed`, the units
+//!   (`length_unit` = "kpc", `velocity_unit` = "km/s", `time_unit` = "Gyr", ...) and
+//!   `component_order` = "r,z,phi"; every dataset carries its own `unit` (and
+//!   `component_order` where it has components).
+//!
+//! Reading accepts any subset of the optional parts (files made by AGAMA and galpy are used
+//! to judge the project). Times are converted to Gyr from the file's stated time unit
+//! (`unit` of `/streams/t`, else the root `time_unit`; AGAMA writes kpc/(km/s)), and unit
+//! attributes that disagree with ours are refused rather than misread. `xv` and `t` must be
+//! finite; truth and baselines may hold NaN (a value the generator could not compute).
+//! Unknown root attributes are kept in [`DatasetAttrs::extra`] and written back.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use actionfinder_integrators::units::{G, GYR_PER_TIME_UNIT};
+use actionfinder_snapshots::h5::{Attr, Dim, H5Error, H5File, H5Writer};
+
+/// Truth known to the generator, each `None` when absent. Flat row-major arrays.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Truth {
+    /// \[S,N,3\] J_r, J_z, J_phi in kpc km/s.
+    pub actions: Option<Vec<f64>>,
+    /// \[S,N,3\] theta_r, theta_z, theta_phi in rad, in \[0, 2 pi).
+    pub angles: Option<Vec<f64>>,
+    /// \[S,N,3\] Omega_r, Omega_z, Omega_phi in km/s/kpc.
+    pub frequencies: Option<Vec<f64>>,
+    /// \[S,N,3\] a_x, a_y, a_z in (km/s)^2/kpc.
+    pub acceleration: Option<Vec<f64>>,
+    /// \[S,N\] Phi in (km/s)^2.
+    pub potential: Option<Vec<f64>>,
+}
+
+/// Root attributes describing where the data came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DatasetAttrs {
+    /// What the dataset is.
+    pub description: String,
+    /// The potential, as text with parameters (e.g. `isochrone:M=3.334e11,b=5`).
+    pub potential: String,
+    /// The program that made it.
+    pub source: String,
+    /// Random seed, when one was used.
+    pub seed: Option<u64>,
+    /// Other root attributes, kept as found (e.g. AGAMA's `n_candidates_tried`).
+    pub extra: BTreeMap<String, Attr>,
+}
+
+/// S streams of N stars (DESIGN.md). Fields are public for filling in; [`validate`]
+/// (run by [`write`] and [`read`]) checks that their lengths agree with S and N.
+///
+/// [`validate`]: StreamsDataset::validate
+/// [`write`]: StreamsDataset::write
+/// [`read`]: StreamsDataset::read
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamsDataset {
+    n_streams: usize,
+    n_stars: usize,
+    /// \[S,N,6\] x, y, z (kpc), vx, vy, vz (km/s).
+    pub xv: Vec<f64>,
+    /// \[S,N\] time of each point in Gyr.
+    pub t: Option<Vec<f64>>,
+    /// \[S\] particle id of each stream (when it came from snapshots).
+    pub ids: Option<Vec<u64>>,
+    /// Truth, where the generator knows it.
+    pub truth: Truth,
+    /// \[S,N,3\] actions of comparison methods, by method name (`staeckel` for
+    /// `/baseline/staeckel_actions`).
+    pub baselines: BTreeMap<String, Vec<f64>>,
+    /// Root attributes.
+    pub attrs: DatasetAttrs,
+}
+
+/// A part of a dataset whose size or content is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidPart {
+    /// The object, e.g. `dataset /truth/actions`.
+    pub object: String,
+    /// What was expected.
+    pub expected: String,
+    /// What was found.
+    pub found: String,
+}
+
+impl fmt::Display for InvalidPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, found {}",
+            self.object, self.expected, self.found
+        )
+    }
+}
+
+impl std::error::Error for InvalidPart {}
+
+/// Units and component order of each dataset: (path, unit, component order).
+const LAYOUT: [(&str, &str, Option<&str>); 8] = [
+    (
+        "/streams/xv",
+        "kpc (x,y,z), km/s (vx,vy,vz)",
+        Some("x,y,z,vx,vy,vz"),
+    ),
+    ("/streams/t", "Gyr", None),
+    ("/truth/actions", "kpc km/s", Some("r,z,phi")),
+    ("/truth/angles", "rad", Some("r,z,phi")),
+    ("/truth/frequencies", "km/s/kpc", Some("r,z,phi")),
+    ("/truth/acceleration", "(km/s)^2/kpc", Some("x,y,z")),
+    ("/truth/potential", "(km/s)^2", None),
+    ("/baseline/*_actions", "kpc km/s", Some("r,z,phi")),
+];
+
+/// Root unit attributes we write, and accept on reading when they say the same thing.
+const ROOT_UNITS: [(&str, &str); 9] = [
+    ("length_unit", "kpc"),
+    ("velocity_unit", "km/s"),
+    ("mass_unit", "Msun"),
+    ("time_unit", "Gyr"),
+    ("action_unit", "kpc km/s"),
+    ("angle_unit", "rad"),
+    ("frequency_unit", "km/s/kpc"),
+    ("acceleration_unit", "(km/s)^2/kpc"),
+    ("potential_unit", "(km/s)^2"),
+];
+
+/// Root attributes we write ourselves (not kept in `extra`).
+const KNOWN_ROOT: [&str; 9] = [
+    "description",
+    "potential",
+    "source",
+    "seed",
+    "component_order",
+    "G",
+    "n_streams",
+    "n_stars",
+    "time_unit",
+];
+
+impl StreamsDataset {
+    /// A dataset of `n_streams` streams of `n_stars` stars, all points zero, nothing
+    /// optional present.
+    pub fn new(n_streams: usize, n_stars: usize) -> Self {
+        Self::with_points(n_streams, n_stars, vec![0.0; n_streams * n_stars * 6])
+    }
+
+    /// A dataset from its points `xv` (\[S,N,6\] row-major); an error when the length is
+    /// not S*N*6.
+    pub fn from_xv(n_streams: usize, n_stars: usize, xv: Vec<f64>) -> Result<Self, InvalidPart> {
+        let ds = Self::with_points(n_streams, n_stars, xv);
+        ds.check_len("dataset /streams/xv", ds.xv.len(), 6)?;
+        Ok(ds)
+    }
+
+    fn with_points(n_streams: usize, n_stars: usize, xv: Vec<f64>) -> Self {
+        Self {
+            n_streams,
+            n_stars,
+            xv,
+            t: None,
+            ids: None,
+            truth: Truth::default(),
+            baselines: BTreeMap::new(),
+            attrs: DatasetAttrs::default(),
+        }
+    }
+
+    /// Number of streams S.
+    pub fn n_streams(&self) -> usize {
+        self.n_streams
+    }
+
+    /// Number of stars per stream N.
+    pub fn n_stars(&self) -> usize {
+        self.n_stars
+    }
+
+    /// The N points of stream `s`, 6 values each (panics when `s >= S`).
+    pub fn stream(&self, s: usize) -> &[f64] {
+        let row = 6 * self.n_stars;
+        &self.xv[s * row..(s + 1) * row]
+    }
+
+    /// Point `i` of stream `s` as `[x, y, z, vx, vy, vz]` (panics when out of range).
+    pub fn point(&self, s: usize, i: usize) -> [f64; 6] {
+        assert!(i < self.n_stars, "star {i} of {}", self.n_stars);
+        let k = 6 * (s * self.n_stars + i);
+        let mut p = [0.0; 6];
+        p.copy_from_slice(&self.xv[k..k + 6]);
+        p
+    }
+
+    /// The N times (Gyr) of stream `s`, when the dataset has times.
+    pub fn stream_times(&self, s: usize) -> Option<&[f64]> {
+        let n = self.n_stars;
+        self.t.as_deref().map(|t| &t[s * n..(s + 1) * n])
+    }
+
+    /// Expects `len == S*N*per_star`.
+    fn check_len(&self, object: &str, len: usize, per_star: usize) -> Result<(), InvalidPart> {
+        let want = self.n_streams * self.n_stars * per_star;
+        if len == want {
+            return Ok(());
+        }
+        let (s, n) = (self.n_streams, self.n_stars);
+        let shape = if per_star == 1 {
+            format!("[S={s},N={n}]")
+        } else {
+            format!("[S={s},N={n},{per_star}]")
+        };
+        Err(InvalidPart {
+            object: object.to_string(),
+            expected: format!("{want} values (shape {shape})"),
+            found: format!("{len} values"),
+        })
+    }
+
+    /// Checks that every part has S and N consistent with `xv`, and that `xv` and `t` are
+    /// finite.
+    pub fn validate(&self) -> Result<(), InvalidPart> {
+        self.check_len("dataset /streams/xv", self.xv.len(), 6)?;
+        check_finite("dataset /streams/xv", &self.xv, self.n_stars, 6)?;
+        if let Some(t) = &self.t {
+            self.check_len("dataset /streams/t", t.len(), 1)?;
+            check_finite("dataset /streams/t", t, self.n_stars, 1)?;
+        }
+        if let Some(ids) = &self.ids {
+            if ids.len() != self.n_streams {
+                return Err(InvalidPart {
+                    object: "dataset /streams/ids".into(),
+                    expected: format!("{} ids (one per stream)", self.n_streams),
+                    found: format!("{}", ids.len()),
+                });
+            }
+        }
+        for (name, data, per_star) in self.truth_parts() {
+            self.check_len(&format!("dataset /truth/{name}"), data.len(), per_star)?;
+        }
+        for (method, data) in &self.baselines {
+            check_method_name(method)?;
+            self.check_len(&format!("dataset /baseline/{method}_actions"), data.len(), 3)?;
+        }
+        Ok(())
+    }
+
+    /// The truth parts present: (name, data, values per star).
+    fn truth_parts(&self) -> Vec<(&'static str, &[f64], usize)> {
+        let t = &self.truth;
+        [
+            ("actions", &t.actions, 3),
+            ("angles", &t.angles, 3),
+            ("frequencies", &t.frequencies, 3),
+            ("acceleration", &t.acceleration, 3),
+            ("potential", &t.potential, 1),
+        ]
+        .into_iter()
+        .filter_map(|(name, data, k)| data.as_deref().map(|d| (name, d, k)))
+        .collect()
+    }
+
+    /// Writes the dataset to `path` (replacing it), with units and component order as
+    /// attributes on the root and on every dataset.
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<(), H5Error> {
+        let path = path.as_ref();
+        self.validate()
+            .map_err(|e| H5Error::unexpected(path, e.object, e.expected, e.found))?;
+        let (s, n) = (self.n_streams, self.n_stars);
+        let mut w = H5Writer::new();
+        w.dataset("/streams/xv", &self.xv, &[s, n, 6]);
+        if let Some(t) = &self.t {
+            w.dataset("/streams/t", t, &[s, n]);
+        }
+        if let Some(ids) = &self.ids {
+            w.dataset("/streams/ids", ids, &[s]);
+            w.attr("/streams/ids", "unit", "particle id of each stream");
+        }
+        for (name, data, k) in self.truth_parts() {
+            let shape: &[usize] = if k == 1 { &[s, n] } else { &[s, n, k] };
+            w.dataset(&format!("/truth/{name}"), data, shape);
+        }
+        for (method, data) in &self.baselines {
+            w.dataset(&format!("/baseline/{method}_actions"), data, &[s, n, 3]);
+        }
+        self.label_datasets(&mut w);
+        self.root_attrs(&mut w);
+        w.write(path)
+    }
+
+    /// `unit` and `component_order` on every dataset written.
+    fn label_datasets(&self, w: &mut H5Writer<'_>) {
+        let mut paths: Vec<String> = vec!["/streams/xv".into()];
+        if self.t.is_some() {
+            paths.push("/streams/t".into());
+        }
+        paths.extend(
+            self.truth_parts()
+                .iter()
+                .map(|(name, _, _)| format!("/truth/{name}")),
+        );
+        paths.extend(self.baselines.keys().map(|m| format!("/baseline/{m}_actions")));
+        for path in paths {
+            let key = if path.starts_with("/baseline/") {
+                "/baseline/*_actions"
+            } else {
+                path.as_str()
+            };
+            if let Some((_, unit, order)) = LAYOUT.iter().find(|(p, _, _)| *p == key) {
+                w.attr(&path, "unit", *unit);
+                if let Some(order) = order {
+                    w.attr(&path, "component_order", *order);
+                }
+            }
+        }
+    }
+
+    fn root_attrs(&self, w: &mut H5Writer<'_>) {
+        for (name, value) in &self.attrs.extra {
+            w.attr("/", name, value.clone());
+        }
+        let a = &self.attrs;
+        w.attr("/", "description", a.description.as_str())
+            .attr("/", "potential", a.potential.as_str())
+            .attr("/", "source", a.source.as_str())
+            .attr("/", "component_order", "r,z,phi")
+            .attr("/", "G", G)
+            .attr("/", "n_streams", self.n_streams as u64)
+            .attr("/", "n_stars", self.n_stars as u64);
+        if let Some(seed) = a.seed {
+            w.attr("/", "seed", seed);
+        }
+        for (name, unit) in ROOT_UNITS {
+            w.attr("/", name, unit);
+        }
+    }
+
+    /// Reads a streams dataset, accepting any subset of the optional parts. Errors name
+    /// the file, the dataset and what was expected.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self, H5Error> {
+        let f = H5File::open(path)?;
+        check_root_units(&f)?;
+        let xv = f.read_f64_shaped("/streams/xv", &[Dim::Any("S"), Dim::Any("N"), Dim::Is(6)])?;
+        let (s, n) = (xv.shape[0], xv.shape[1]);
+        let invalid = |e: InvalidPart| f.unexpected(e.object, e.expected, e.found);
+        check_finite("dataset /streams/xv", &xv.data, n, 6).map_err(invalid)?;
+        let mut ds = Self::from_xv(s, n, xv.data).map_err(invalid)?;
+        ds.t = read_times(&f, s, n)?;
+        if f.exists("/streams/ids") {
+            ds.ids = Some(f.read_u64_shaped("/streams/ids", &[Dim::Named("S", s)])?.data);
+        }
+        ds.truth = read_truth(&f, s, n)?;
+        ds.baselines = read_baselines(&f, s, n)?;
+        ds.attrs = read_attrs(&f)?;
+        Ok(ds)
+    }
+}
+
+/// Every value finite, else the first offender by stream, star and component.
+fn check_finite(object: &str, data: &[f64], n_stars: usize, per_star: usize) -> Result<(), InvalidPart> {
+    const XV: [&str; 6] = ["x", "y", "z", "vx", "vy", "vz"];
+    let Some(k) = data.iter().position(|v| !v.is_finite()) else {
+        return Ok(());
+    };
+    let star = k / per_star;
+    let mut at = format!("stream {}, star {}", star / n_stars.max(1), star % n_stars.max(1));
+    if per_star == 6 {
+        at.push_str(&format!(", component {}", XV[k % 6]));
+    }
+    Err(InvalidPart {
+        object: object.to_string(),
+        expected: "finite values".into(),
+        found: format!("{} at {at}", data[k]),
+    })
+}
+
+/// A baseline method name becomes part of a dataset name: no `/`, not empty.
+fn check_method_name(method: &str) -> Result<(), InvalidPart> {
+    if !method.is_empty() && !method.contains('/') {
+        return Ok(());
+    }
+    Err(InvalidPart {
+        object: "baseline method name".into(),
+        expected: "a non-empty name without '/'".into(),
+        found: format!("{method:?}"),
+    })
+}
+
+/// Lower-case, without spaces, `*` and `.`, for comparing unit spellings.
+fn normalise_unit(unit: &str) -> String {
+    unit.chars()
+        .filter(|c| !c.is_whitespace() && *c != '*' && *c != '.')
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Equivalent spellings of our units.
+fn unit_matches(found: &str, ours: &str) -> bool {
+    let f = normalise_unit(found);
+    let alternatives: &[&str] = match ours {
+        "(km/s)^2/kpc" => &["(km/s)^2/kpc", "km^2/s^2/kpc", "(km/s)**2/kpc"],
+        "(km/s)^2" => &["(km/s)^2", "km^2/s^2", "(km/s)**2"],
+        "km/s/kpc" => &["km/s/kpc", "km/(s*kpc)", "km/(skpc)"],
+        "kpc km/s" => &["kpc km/s", "kpc*km/s", "km/s kpc"],
+        "Msun" => &["msun", "msol", "solar mass"],
+        "rad" => &["rad", "radian", "radians"],
+        other => &[other],
+    };
+    alternatives.iter().any(|a| f.starts_with(&normalise_unit(a)))
+}
+
+/// Unit attributes of the root that contradict ours are refused (time is converted).
+fn check_root_units(f: &H5File) -> Result<(), H5Error> {
+    for (name, ours) in ROOT_UNITS {
+        if name == "time_unit" {
+            continue;
+        }
+        if let Some(found) = f.attr_opt("/", name)? {
+            let ok = found.as_str().is_some_and(|s| unit_matches(s, ours));
+            if !ok {
+                let object = format!("attribute {name} of /");
+                return Err(f.unexpected(
+                    object,
+                    format!("{ours:?} (the project's unit)"),
+                    found.to_string(),
+                ));
+            }
+        }
+    }
+    if let Some(order) = f.attr_opt("/", "component_order")? {
+        if normalise_unit(order.as_str().unwrap_or_default()) != "r,z,phi" {
+            return Err(f.unexpected("attribute component_order of /", "\"r,z,phi\"", order.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Gyr per unit of a time-unit string, or `None` when not understood.
+fn gyr_per_unit(unit: &str) -> Option<f64> {
+    let u = normalise_unit(unit);
+    if u.starts_with("gyr") {
+        Some(1.0)
+    } else if u.starts_with("myr") {
+        Some(1e-3)
+    } else if ["kpc/(km/s)", "kpc/km/s", "kpcs/km"]
+        .iter()
+        .any(|p| u.starts_with(p))
+    {
+        Some(GYR_PER_TIME_UNIT)
+    } else {
+        None
+    }
+}
+
+/// `/streams/t` in Gyr, converted from the unit the file states (`unit` of the dataset,
+/// else the root `time_unit`; Gyr when neither is given).
+fn read_times(f: &H5File, s: usize, n: usize) -> Result<Option<Vec<f64>>, H5Error> {
+    if !f.exists("/streams/t") {
+        return Ok(None);
+    }
+    let t = f.read_f64_shaped("/streams/t", &[Dim::Named("S", s), Dim::Named("N", n)])?;
+    let stated = match f.attr_opt("/streams/t", "unit")? {
+        Some(unit) => Some(("attribute unit of /streams/t", unit)),
+        None => f
+            .attr_opt("/", "time_unit")?
+            .map(|u| ("attribute time_unit of /", u)),
+    };
+    let factor = match stated {
+        None => 1.0,
+        Some((object, unit)) => unit
+            .as_str()
+            .and_then(gyr_per_unit)
+            .ok_or_else(|| f.unexpected(object, "a time unit: Gyr, Myr or kpc/(km/s)", unit.to_string()))?,
+    };
+    check_finite("dataset /streams/t", &t.data, n, 1)
+        .map_err(|e| f.unexpected(e.object, e.expected, e.found))?;
+    Ok(Some(t.data.into_iter().map(|x| x * factor).collect()))
+}
+
+fn read_truth(f: &H5File, s: usize, n: usize) -> Result<Truth, H5Error> {
+    let three = [Dim::Named("S", s), Dim::Named("N", n), Dim::Is(3)];
+    let one = [Dim::Named("S", s), Dim::Named("N", n)];
+    let read = |name: &str, dims: &[Dim]| -> Result<Option<Vec<f64>>, H5Error> {
+        let path = format!("/truth/{name}");
+        if !f.exists(&path) {
+            return Ok(None);
+        }
+        Ok(Some(f.read_f64_shaped(&path, dims)?.data))
+    };
+    Ok(Truth {
+        actions: read("actions", &three)?,
+        angles: read("angles", &three)?,
+        frequencies: read("frequencies", &three)?,
+        acceleration: read("acceleration", &three)?,
+        potential: read("potential", &one)?,
+    })
+}
+
+/// Every `/baseline/<method>_actions`; other baseline datasets are skipped.
+fn read_baselines(f: &H5File, s: usize, n: usize) -> Result<BTreeMap<String, Vec<f64>>, H5Error> {
+    let mut out = BTreeMap::new();
+    if !f.has_group("/baseline") {
+        return Ok(out);
+    }
+    let dims = [Dim::Named("S", s), Dim::Named("N", n), Dim::Is(3)];
+    for name in f.datasets("/baseline")? {
+        match name.strip_suffix("_actions") {
+            Some(method) if !method.is_empty() => {
+                let data = f.read_f64_shaped(&format!("/baseline/{name}"), &dims)?.data;
+                out.insert(method.to_string(), data);
+            }
+            _ => log::debug!(
+                "{}: skipping /baseline/{name} (not <method>_actions)",
+                f.path().display()
+            ),
+        }
+    }
+    Ok(out)
+}
+
+fn read_attrs(f: &H5File) -> Result<DatasetAttrs, H5Error> {
+    let mut all = f.attrs("/")?;
+    let text = |all: &BTreeMap<String, Attr>, key: &str| {
+        all.get(key)
+            .map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_string))
+            .unwrap_or_default()
+    };
+    let mut attrs = DatasetAttrs {
+        description: text(&all, "description"),
+        potential: text(&all, "potential"),
+        source: text(&all, "source"),
+        seed: all.get("seed").and_then(Attr::as_u64),
+        extra: BTreeMap::new(),
+    };
+    if attrs.seed.is_none() {
+        // A seed we cannot hold as u64 (negative, text) is kept as found.
+        if let Some(seed) = all.remove("seed") {
+            attrs.extra.insert("seed_original".into(), seed);
+        }
+    }
+    let ours = |k: &str| KNOWN_ROOT.contains(&k) || ROOT_UNITS.iter().any(|(name, _)| *name == k);
+    attrs.extra.extend(all.into_iter().filter(|(k, _)| !ours(k)));
+    Ok(attrs)
+}
