@@ -1,0 +1,107 @@
+//! `actionfinder bench`: timings of our own kernels, in a form the peer scripts in `bench/`
+//! can put side by side with galpy or gala on the very same orbits.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use actionfinder_integrators::integrate::{advance, Scheme};
+use actionfinder_integrators::potential::spec;
+use actionfinder_integrators::units::gyr_to_internal;
+use actionfinder_integrators::PhaseSpace;
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use rayon::prelude::*;
+
+use crate::recipe::{self, Recipe};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Fixed-step leapfrog: particle-steps per second per core.
+    Leapfrog(LeapfrogBench),
+}
+
+#[derive(Args, Debug)]
+pub struct LeapfrogBench {
+    /// Potential spec.
+    #[arg(long, default_value = "plummer:M=5e5,a=0.02")]
+    pub potential: String,
+    /// `equilibrium` (spherical models) or `halo` / `disk` recipes with their defaults.
+    #[arg(long, default_value = "equilibrium")]
+    pub recipe: String,
+    /// Number of orbits.
+    #[arg(long, default_value_t = 1000)]
+    pub orbits: usize,
+    /// Steps per orbit.
+    #[arg(long, default_value_t = 10_000)]
+    pub steps: u64,
+    /// Step in Gyr.
+    #[arg(long, default_value_t = 1e-5)]
+    pub dt: f64,
+    /// Threads (1 gives the per-core figure).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Write the initial conditions (x y z vx vy vz per line) here for the peer.
+    #[arg(long)]
+    pub ics_out: Option<PathBuf>,
+    /// Write the final states here, to compare with the peer's.
+    #[arg(long)]
+    pub final_out: Option<PathBuf>,
+}
+
+/// Run a benchmark subcommand; prints one JSON line.
+pub fn run(args: &BenchArgs) -> Result<()> {
+    match &args.what {
+        BenchCommand::Leapfrog(b) => leapfrog(b),
+    }
+}
+
+fn leapfrog(b: &LeapfrogBench) -> Result<()> {
+    let pot = spec::parse(&b.potential)?;
+    let recipe = Recipe::from_name(&b.recipe)?;
+    let starts = recipe::sample(&recipe, pot.as_ref(), b.orbits, b.seed)?;
+    if let Some(path) = &b.ics_out {
+        write_rows(path, &starts)?;
+    }
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(b.threads).build()?;
+    let dt = gyr_to_internal(b.dt);
+    let clock = Instant::now();
+    let finals: Vec<PhaseSpace> = pool.install(|| {
+        starts.par_iter().map(|w| advance(pot.as_ref(), w, dt, b.steps, Scheme::Leapfrog)).collect()
+    });
+    let seconds = clock.elapsed().as_secs_f64();
+    if let Some(path) = &b.final_out {
+        write_rows(path, &finals)?;
+    }
+    let particle_steps = b.orbits as f64 * b.steps as f64;
+    println!(
+        "{{\"potential\": \"{}\", \"orbits\": {}, \"steps\": {}, \"threads\": {}, \"seconds\": {:.6}, \
+         \"particle_steps_per_second_per_core\": {:.6e}}}",
+        pot.spec(),
+        b.orbits,
+        b.steps,
+        b.threads,
+        seconds,
+        particle_steps / seconds / b.threads as f64
+    );
+    Ok(())
+}
+
+fn write_rows(path: &PathBuf, points: &[PhaseSpace]) -> Result<()> {
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    for w in points {
+        let r = w.to_row();
+        writeln!(out, "{:.17e} {:.17e} {:.17e} {:.17e} {:.17e} {:.17e}", r[0], r[1], r[2], r[3], r[4], r[5])?;
+    }
+    out.flush()?;
+    Ok(())
+}

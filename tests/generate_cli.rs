@@ -1,0 +1,213 @@
+//! `actionfinder generate` and `demo` end to end, through the binary.
+
+use std::path::Path;
+use std::process::Command;
+
+use actionfinder::dataset::StreamsDataset;
+use actionfinder_integrators::potential::spec;
+use actionfinder_snapshots::h5::H5File;
+
+fn actionfinder(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_actionfinder"))
+        .args(args)
+        .output()
+        .expect("run actionfinder")
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = actionfinder(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "actionfinder {args:?} failed: {stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Relative energy change along each stream, from the file's own truth potential.
+fn worst_energy_drift(ds: &StreamsDataset) -> f64 {
+    let phi = ds.truth.potential.as_ref().expect("/truth/potential");
+    let n = ds.n_stars();
+    let mut worst = 0.0f64;
+    for s in 0..ds.n_streams() {
+        let e: Vec<f64> = (0..n)
+            .map(|i| {
+                let p = ds.point(s, i);
+                0.5 * (p[3] * p[3] + p[4] * p[4] + p[5] * p[5]) + phi[s * n + i]
+            })
+            .collect();
+        for v in &e {
+            worst = worst.max(((v - e[0]) / e[0]).abs());
+        }
+    }
+    worst
+}
+
+#[test]
+fn halo_recipe_in_the_isochrone_writes_a_consistent_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("halo.h5");
+    let spec_text = "isochrone:M=3.334e11,b=5";
+    let args = [
+        "generate",
+        "--potential",
+        spec_text,
+        "--recipe",
+        "halo",
+        "--streams",
+        "64",
+    ];
+    let stdout = run_ok(
+        &[
+            &args[..],
+            &["--stars", "8", "--duration", "0.1", "--seed", "3"],
+            &["--out", out.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(stdout.contains("64 streams x 8 stars"), "{stdout}");
+
+    let ds = StreamsDataset::read(&out).unwrap();
+    assert_eq!((ds.n_streams(), ds.n_stars()), (64, 8));
+    let t = ds.t.as_ref().expect("/streams/t");
+    for s in 0..64 {
+        let ts = &t[s * 8..(s + 1) * 8];
+        assert!(ts.windows(2).all(|w| w[0] <= w[1]) && ts.iter().all(|&x| (0.0..=0.1).contains(&x)));
+        let r0 = ds.point(s, 0);
+        assert!(r0.iter().all(|c| c.is_finite()));
+    }
+    // Truth potential and acceleration are those of the named potential at each point.
+    let pot = spec::parse(spec_text).unwrap();
+    let (phi, acc) = (
+        ds.truth.potential.as_ref().unwrap(),
+        ds.truth.acceleration.as_ref().unwrap(),
+    );
+    for k in 0..64 * 8 {
+        let p = ds.point(k / 8, k % 8);
+        assert_eq!(phi[k], pot.potential(&[p[0], p[1], p[2]]));
+        assert_eq!(&acc[3 * k..3 * k + 3], &pot.acceleration(&[p[0], p[1], p[2]]));
+    }
+    let drift = worst_energy_drift(&ds);
+    assert!(drift < 1e-7, "energy drift along streams {drift:e}");
+    assert_eq!(ds.attrs.seed, Some(3));
+    assert!(ds.attrs.potential.starts_with("isochrone:"));
+}
+
+#[test]
+fn same_seed_same_file_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = [dir.path().join("a.h5"), dir.path().join("b.h5")];
+    for p in &paths {
+        run_ok(&[
+            "generate",
+            "--potential",
+            "mw2014",
+            "--recipe",
+            "disk",
+            "--streams",
+            "16",
+            "--out",
+            p.to_str().unwrap(),
+        ]);
+    }
+    let (a, b) = (
+        StreamsDataset::read(&paths[0]).unwrap(),
+        StreamsDataset::read(&paths[1]).unwrap(),
+    );
+    assert_eq!(a.xv, b.xv);
+    assert_eq!(a.t, b.t);
+}
+
+fn sorted_by_id(f: &H5File) -> (Vec<u64>, Vec<f64>) {
+    let ids = f.read_u64("PartType1/ParticleIDs").unwrap().data;
+    let x = f.read_f64("PartType1/Coordinates").unwrap().data;
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&i| ids[i]);
+    (
+        order.iter().map(|&i| ids[i]).collect(),
+        order.iter().flat_map(|&i| x[3 * i..3 * i + 3].to_vec()).collect(),
+    )
+}
+
+#[test]
+fn snapshots_hold_every_orbit_at_evenly_spaced_times_in_new_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().join("snaps");
+    let out = dir.path().join("plummer.h5");
+    run_ok(&[
+        "generate",
+        "--potential",
+        "plummer:M=5e5,a=0.02",
+        "--recipe",
+        "equilibrium",
+        "--streams",
+        "50",
+        "--duration",
+        "0.07",
+        "--snapshots",
+        snaps.to_str().unwrap(),
+        "--outputs",
+        "8",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let mut orders = Vec::new();
+    for k in 0..8 {
+        let f = H5File::open(snaps.join(format!("snap_{k:03}.hdf5"))).unwrap();
+        let ids = f.read_u64("PartType1/ParticleIDs").unwrap().data;
+        let (sorted, _) = sorted_by_id(&f);
+        assert_eq!(sorted, (1..=50).collect::<Vec<u64>>());
+        let masses = f.read_f64("PartType1/Masses").unwrap().data;
+        assert!(masses.iter().all(|&m| (m - 5e5 / 50.0).abs() < 1e-6));
+        let time = f.attr("Header", "Time").unwrap().as_f64().unwrap();
+        let gyr = time * actionfinder_integrators::units::GYR_PER_TIME_UNIT;
+        assert!((gyr - 0.01 * k as f64).abs() < 1e-12, "snapshot {k} at {gyr} Gyr");
+        orders.push(ids);
+    }
+    assert!(
+        orders.windows(2).all(|w| w[0] != w[1]),
+        "every snapshot has its own order"
+    );
+    assert!(!Path::new(&snaps.join("snap_008.hdf5")).exists());
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.h5");
+    let o = out.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--potential", "plumer:M=1,a=1"], "known potentials"),
+        (
+            &["--potential", "mw2014", "--recipe", "equilibrium"],
+            "equilibrium",
+        ),
+        (
+            &["--potential", "plummer:M=1e10,a=1", "--duration=-1"],
+            "--duration",
+        ),
+        (
+            &["--potential", "plummer:M=1e10,a=1", "--streams", "0"],
+            "--streams",
+        ),
+    ];
+    for (args, needle) in cases {
+        let output = actionfinder(&[&["generate", "--out", o][..], args].concat());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} should fail");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: error should mention {needle}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn demo_writes_dataset_and_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let stdout = run_ok(&["demo", "--out", out.to_str().unwrap(), "--streams", "64"]);
+    assert!(stdout.contains("energy conservation"), "{stdout}");
+    let ds = StreamsDataset::read(out.join("plummer_streams.h5")).unwrap();
+    assert_eq!(ds.n_streams(), 64);
+    assert!(worst_energy_drift(&ds) < 1e-7);
+    assert!(out.join("snapshots/snap_007.hdf5").exists());
+}
