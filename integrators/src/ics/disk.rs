@@ -116,7 +116,13 @@ pub fn sample_disk(
     par_generate(n, seed, TAG_DISK, |rng| {
         let target = q_lo - rng.random::<f64>() * (q_lo - q_hi);
         let x = if x_hi > x_lo {
-            newton_bisect(|x| (target - surv(x), x * (-x).exp()), x_lo, x_hi, 1e-14 * x_hi)
+            newton_bisect(
+                |x| (target - surv(x), x * (-x).exp()),
+                f64::NAN,
+                x_lo,
+                x_hi,
+                1e-14 * x_hi,
+            )
         } else {
             x_lo
         };

@@ -57,6 +57,10 @@ const STENCIL: f64 = 3e-3;
 /// * A node with f < 0 beyond round-off is an error ([`IcsError::NegativeDf`]): the model has
 ///   no isotropic equilibrium.
 ///
+/// The density enters through its derivative, so it should be accurate to near machine
+/// precision far out in the tail (an analytic density rather than Poisson's equation applied
+/// to Phi by differences, which cancels at large r).
+///
 /// Sampling inverts M(<r) numerically and draws v by rejection from v^2 f(Psi - v^2/2)
 /// under a rigorous envelope (the running maximum of the tabulated f).
 #[derive(Debug)]
@@ -124,6 +128,7 @@ impl<'a> EddingtonDf<'a> {
                 (frac(r), 4.0 * PI * r.powi(3) * profile.density(r) / total_mass)
             },
             0.5,
+            f64::NAN,
             lo.ln(),
             hi.ln(),
         );
@@ -147,6 +152,14 @@ impl<'a> EddingtonDf<'a> {
                 break;
             }
             r_hi *= 10.0;
+        }
+        let psi_out = psi(r_hi);
+        if psi_out.is_nan() || psi_out >= 1e-3 * psi_half {
+            return Err(IcsError::Numerical(format!(
+                "Eddington inversion needs Phi -> 0 at infinity; {profile:?} has Phi({r_hi:e} kpc) = {} \
+                 (km/s)^2 against {} at the half-mass radius",
+                -psi_out, -psi_half
+            )));
         }
         let r_out = 1e3 * r_hi;
         let n_nodes = ((r_hi / r_lo).log10() * NODES_PER_DECADE).ceil() as usize + 1;
@@ -278,12 +291,16 @@ impl<'a> EddingtonDf<'a> {
         }
         let n = self.ln_r.len();
         let j = self.mass_frac.partition_point(|&m| m <= x);
-        let (lo, hi) = if j == 0 {
-            (self.ln_r[0] - 60.0, self.ln_r[0])
+        let (lo, hi, guess) = if j == 0 {
+            (self.ln_r[0] - 60.0, self.ln_r[0], f64::NAN)
         } else if j >= n {
-            (self.ln_r[n - 1], self.ln_r[n - 1] + 60.0)
+            (self.ln_r[n - 1], self.ln_r[n - 1] + 60.0, f64::NAN)
         } else {
-            (self.ln_r[j - 1], self.ln_r[j])
+            // Linear in (M, ln r) between the bracketing nodes.
+            let (m0, m1) = (self.mass_frac[j - 1], self.mass_frac[j]);
+            let w = (x - m0) / (m1 - m0);
+            let (l0, l1) = (self.ln_r[j - 1], self.ln_r[j]);
+            (l0, l1, l0 + w * (l1 - l0))
         };
         invert_in_log_r(
             |s| {
@@ -294,6 +311,7 @@ impl<'a> EddingtonDf<'a> {
                 )
             },
             x,
+            guess,
             lo,
             hi,
         )
@@ -549,6 +567,34 @@ mod tests {
             EddingtonDf::new(&Sis),
             Err(IcsError::InfiniteMass { .. })
         ));
+    }
+
+    #[test]
+    fn a_density_with_a_central_hole_has_no_isotropic_df() {
+        // A shell, rho ∝ r^4 / (1 + r^2)^5, traced in a Plummer potential: d rho/d Psi < 0
+        // near the centre, so f(E) < 0 at large binding energies.
+        #[derive(Debug)]
+        struct Shell(test_profiles::Plummer);
+        impl SphericalProfile for Shell {
+            fn phi(&self, r: f64) -> f64 {
+                self.0.phi(r)
+            }
+            fn dphi_dr(&self, r: f64) -> f64 {
+                self.0.dphi_dr(r)
+            }
+            fn d2phi_dr2(&self, r: f64) -> f64 {
+                self.0.d2phi_dr2(r)
+            }
+            fn density(&self, r: f64) -> f64 {
+                1e10 * r.powi(4) / (1.0 + r * r).powi(5)
+            }
+            fn total_mass(&self) -> Option<f64> {
+                self.0.total_mass()
+            }
+        }
+        let shell = Shell(test_profiles::Plummer { m: 1e10, a: 1.0 });
+        let e = EddingtonDf::new(&shell).unwrap_err();
+        assert!(matches!(e, IcsError::NegativeDf { .. }), "{e}");
     }
 
     #[test]

@@ -24,13 +24,21 @@ pub(crate) fn check_r_max(options: &EquilibriumOptions) -> Result<Option<f64>, I
 }
 
 /// Solve F(r) = `target` for r, where `frac(x)` returns (F(e^x), dF/dx) for a cumulative
-/// mass fraction F increasing in x = ln r, bracketed by [lo, hi] in x.
-pub(crate) fn invert_in_log_r<Fm: Fn(f64) -> (f64, f64)>(frac: Fm, target: f64, lo: f64, hi: f64) -> f64 {
+/// mass fraction F increasing in x = ln r, bracketed by [lo, hi] in x, starting from the
+/// guess `x0` (ignored when outside the bracket).
+pub(crate) fn invert_in_log_r<Fm: Fn(f64) -> (f64, f64)>(
+    frac: Fm,
+    target: f64,
+    x0: f64,
+    lo: f64,
+    hi: f64,
+) -> f64 {
     newton_bisect(
         |x| {
             let (f, d) = frac(x);
             (f - target, d)
         },
+        x0,
         lo,
         hi,
         1e-13,
@@ -216,6 +224,8 @@ impl IsochroneDf {
                 )
             },
             x,
+            // Asymptotes r ~ 2b x^{1/3} (centre) and 2b/(1 - x) (outskirts); 3% off at x = 1/2.
+            (2.0 * b * x.cbrt() / (1.0 - x)).ln(),
             lo,
             hi,
         )

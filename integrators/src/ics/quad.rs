@@ -148,10 +148,17 @@ impl Ord for Panel {
 }
 
 /// Root of a monotone increasing function `g` on the bracket [lo, hi] (g(lo) <= 0 <= g(hi)),
-/// by Newton steps that fall back to bisection when they leave the bracket.
-/// `g` returns (value, derivative). Converges to |step| < `tol` (absolute, in the variable).
-pub(crate) fn newton_bisect<G: Fn(f64) -> (f64, f64)>(g: G, mut lo: f64, mut hi: f64, tol: f64) -> f64 {
-    let mut x = 0.5 * (lo + hi);
+/// by Newton steps from `x0` (the bracket's middle if `x0` is outside it) that fall back to
+/// bisection when they leave the bracket. `g` returns (value, derivative). Converges to
+/// |step| < `tol` (absolute, in the variable).
+pub(crate) fn newton_bisect<G: Fn(f64) -> (f64, f64)>(
+    g: G,
+    x0: f64,
+    mut lo: f64,
+    mut hi: f64,
+    tol: f64,
+) -> f64 {
+    let mut x = if x0 > lo && x0 < hi { x0 } else { 0.5 * (lo + hi) };
     for _ in 0..200 {
         let (v, d) = g(x);
         if v == 0.0 {
@@ -280,10 +287,10 @@ mod tests {
 
     #[test]
     fn newton_bisect_finds_roots() {
-        let r = newton_bisect(|x| (x.powi(3) - 2.0, 3.0 * x * x), 0.0, 5.0, 1e-15);
+        let r = newton_bisect(|x| (x.powi(3) - 2.0, 3.0 * x * x), 4.0, 0.0, 5.0, 1e-15);
         assert!((r - 2f64.cbrt()).abs() < 1e-14);
         // A derivative that lies (zero) forces bisection, which still converges.
-        let r = newton_bisect(|x| (x - 0.3, 0.0), 0.0, 1.0, 1e-14);
+        let r = newton_bisect(|x| (x - 0.3, 0.0), f64::NAN, 0.0, 1.0, 1e-14);
         assert!((r - 0.3).abs() < 1e-13);
     }
 

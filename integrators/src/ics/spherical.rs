@@ -1,8 +1,6 @@
 //! Machinery shared by the isotropic spherical samplers: the speed sampler for an ergodic
 //! distribution function f(E) and the isotropic Jeans dispersion.
 
-use std::sync::OnceLock;
-
 use rand::Rng;
 
 use super::quad::integrate;
@@ -19,19 +17,10 @@ pub(crate) trait ErgodicDf: Sync {
     fn df_upper(&self, energy: f64) -> f64;
 }
 
-/// Breakpoints q_k = v/v_esc of the piecewise-constant envelope used by [`sample_speed`]:
-/// 16 equal pieces of [0, 1] plus geometric points 2^{-j/2} (j = 9..=26) below 1/16, which
-/// keep the envelope tight where f diverges near the centre of a cusp.
-fn breakpoints() -> &'static [f64] {
-    static Q: OnceLock<Vec<f64>> = OnceLock::new();
-    Q.get_or_init(|| {
-        let mut q: Vec<f64> = (0..=16).map(|k| k as f64 / 16.0).collect();
-        q.extend((9..=26).map(|j| 2f64.powf(-(j as f64) / 2.0)));
-        q.sort_by(f64::total_cmp);
-        q.dedup();
-        q
-    })
-}
+/// Number of equal pieces of [0, 1] in q = v/v_esc in the envelope of [`sample_speed`].
+const PIECES: usize = 8;
+/// Most pieces the envelope may have after splitting its first piece.
+const MAX_PIECES: usize = 48;
 
 /// Maximum number of rejection trials for one speed; the envelope makes the acceptance
 /// rate high (typically > 50%), so reaching it means a broken distribution function.
@@ -43,7 +32,10 @@ const MAX_SPEED_TRIALS: usize = 100_000;
 ///
 /// Rejection from a piecewise-constant envelope in q = v/v_esc: on [q_k, q_{k+1}],
 /// q^2 f(psi(1 - q^2)) <= q_{k+1}^2 sup_{E <= psi(1 - q_k^2)} f(E), which is a rigorous bound
-/// because the sup is taken through [`ErgodicDf::df_upper`]. The result is exact.
+/// because the sup is taken through [`ErgodicDf::df_upper`]; the result is exact whatever
+/// the pieces. The pieces are [`PIECES`] equal ones, and the first, [0, 1/PIECES], is split
+/// geometrically (at q/sqrt 2) while it carries more than 2% of the envelope, which keeps
+/// the envelope tight where f diverges at the centre of a cusp.
 pub(crate) fn sample_speed<R: Rng + ?Sized>(
     df: &dyn ErgodicDf,
     psi: f64,
@@ -54,30 +46,55 @@ pub(crate) fn sample_speed<R: Rng + ?Sized>(
             "relative potential Psi = {psi} (km/s)^2 where a bound point was expected"
         )));
     }
-    let q = breakpoints();
-    let m = q.len() - 1;
-    let mut bound = [0.0_f64; 64];
-    let mut cum = [0.0_f64; 64];
+    // Pieces [lo, hi] with envelope height `bound` and cumulative weight `cum`.
+    let mut lo = [0.0_f64; MAX_PIECES];
+    let mut hi = [0.0_f64; MAX_PIECES];
+    let mut bound = [0.0_f64; MAX_PIECES];
+    let mut m = 0;
+    let step = 1.0 / PIECES as f64;
     let mut total = 0.0;
-    for k in 0..m {
-        let b = q[k + 1] * q[k + 1] * df.df_upper(psi * (1.0 - q[k] * q[k]));
-        bound[k] = b;
-        total += b * (q[k + 1] - q[k]);
-        cum[k] = total;
+    let mut push = |q0: f64, q1: f64, b: f64, m: &mut usize| {
+        lo[*m] = q0;
+        hi[*m] = q1;
+        bound[*m] = b;
+        *m += 1;
+        b * (q1 - q0)
+    };
+    for k in 1..PIECES {
+        let (q0, q1) = (k as f64 * step, (k + 1) as f64 * step);
+        total += push(q0, q1, q1 * q1 * df.df_upper(psi * (1.0 - q0 * q0)), &mut m);
+    }
+    let f_top = df.df_upper(psi);
+    let mut q1 = step;
+    loop {
+        let w_first = q1 * q1 * q1 * f_top;
+        if m + 2 >= MAX_PIECES || w_first <= 0.02 * (total + w_first) {
+            total += push(0.0, q1, q1 * q1 * f_top, &mut m);
+            break;
+        }
+        let qm = q1 * std::f64::consts::FRAC_1_SQRT_2;
+        total += push(qm, q1, q1 * q1 * df.df_upper(psi * (1.0 - qm * qm)), &mut m);
+        q1 = qm;
     }
     if !(total.is_finite() && total > 0.0) {
         return Err(IcsError::Numerical(format!(
             "the distribution function is zero or not finite for all speeds at Psi = {psi} (km/s)^2"
         )));
     }
+    let mut cum = [0.0_f64; MAX_PIECES];
+    let mut acc = 0.0;
+    for k in 0..m {
+        acc += bound[k] * (hi[k] - lo[k]);
+        cum[k] = acc;
+    }
     let v_esc = (2.0 * psi).sqrt();
     for _ in 0..MAX_SPEED_TRIALS {
-        let t = rng.random::<f64>() * total;
+        let t = rng.random::<f64>() * acc;
         let k = cum[..m].partition_point(|&c| c <= t).min(m - 1);
-        let qq = q[k] + (q[k + 1] - q[k]) * rng.random::<f64>();
-        let g = qq * qq * df.df(psi * (1.0 - qq * qq));
+        let q = lo[k] + (hi[k] - lo[k]) * rng.random::<f64>();
+        let g = q * q * df.df(psi * (1.0 - q * q));
         if rng.random::<f64>() * bound[k] < g {
-            return Ok(qq * v_esc);
+            return Ok(q * v_esc);
         }
     }
     Err(IcsError::Numerical(format!(
