@@ -1,3 +1,13 @@
 //! actionfinder: actions, angles, frequencies and acceleration fields learned from orbits.
+//!
+//! The library behind the `actionfinder` command. Data flow (DESIGN.md): integrators or
+//! snapshots -> streams dataset -> (learning, later) -> catalog -> validation.
 
+pub mod bench;
+pub mod cli;
 pub mod dataset;
+pub mod demo;
+pub mod generate;
+pub mod progress;
+pub mod recipe;
+pub mod times;

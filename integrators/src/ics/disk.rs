@@ -28,8 +28,8 @@ pub struct DiskOptions {
     /// Azimuthal velocity dispersion. `None` (the default) takes the epicyclic ratio
     /// sigma_phi = sigma_R kappa / (2 Omega) (BT08 eq. 3.100) at each point's radius.
     pub sigma_phi: Option<f64>,
-    /// Keep only bound points, E < 0 (default true); unbound draws redraw the velocity at the
-    /// same position. Switch it off for potentials whose zero point is not at infinity.
+    /// Keep only bound points, E < Phi(infinity) ([`Potential::potential_at_infinity`];
+    /// default true); unbound draws redraw the velocity at the same position.
     pub bound_only: bool,
     /// Velocity draws allowed for one point before [`IcsError::HopelessBound`] (default 10000).
     pub max_tries: usize,
@@ -177,16 +177,18 @@ pub fn sample_disk(
             if !o.bound_only {
                 return Ok(PhaseSpace::new(pos, v));
             }
-            if phi_x.is_nan() || phi_x >= 0.0 {
+            // Bound means E below the potential's value at infinity.
+            let depth = phi_x - potential.potential_at_infinity();
+            if depth.is_nan() || depth >= 0.0 {
                 return Err(IcsError::NoBoundVelocity { x: pos, phi: phi_x });
             }
-            if 0.5 * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) + phi_x < 0.0 {
+            if 0.5 * (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) + depth < 0.0 {
                 return Ok(PhaseSpace::new(pos, v));
             }
             if tries >= o.max_tries {
                 return Err(IcsError::HopelessBound {
                     x: pos,
-                    v_esc: (-2.0 * phi_x).sqrt(),
+                    v_esc: (-2.0 * depth).sqrt(),
                     sigma: o.sigma_r.max(o.sigma_z).max(sigma_phi).max(vc),
                     tries,
                 });

@@ -33,8 +33,9 @@ pub struct HaloOptions {
     /// Dispersion of the Gaussian the speed is drawn from, |v| = |N(0, sigma)| (km/s),
     /// default 150.
     pub sigma: f64,
-    /// Keep only bound points, E = v^2/2 + Phi(x) < 0 (default true). Switch it off for a
-    /// potential whose zero point is not at infinity (logarithmic), where E < 0 means nothing.
+    /// Keep only bound points, E = v^2/2 + Phi(x) < Phi(infinity)
+    /// ([`Potential::potential_at_infinity`]: 0 for most potentials, +inf for the logarithmic
+    /// one, where every orbit is bound; default true).
     pub bound_only: bool,
     /// What an unbound draw redraws (default [`HaloRedraw::Velocity`]).
     pub redraw: HaloRedraw,
@@ -108,16 +109,19 @@ pub fn sample_halo(
                         potential.spec()
                     )));
                 }
-                if phi >= 0.0 && o.redraw == HaloRedraw::Velocity {
+                // Bound means E below the potential's value at infinity (not 0 for every
+                // potential: galpy's power-law bulge is zero at the centre).
+                let depth = phi - potential.potential_at_infinity();
+                if depth >= 0.0 && o.redraw == HaloRedraw::Velocity {
                     return Err(IcsError::NoBoundVelocity { x, phi });
                 }
-                if 0.5 * speed * speed + phi < 0.0 {
+                if 0.5 * speed * speed + depth < 0.0 {
                     break;
                 }
                 if tries >= o.max_tries {
                     return Err(IcsError::HopelessBound {
                         x,
-                        v_esc: (-2.0 * phi).max(0.0).sqrt(),
+                        v_esc: (-2.0 * depth).max(0.0).sqrt(),
                         sigma: o.sigma,
                         tries,
                     });

@@ -7,8 +7,8 @@ use crate::phase::Vec3;
 use crate::potential::Potential;
 
 /// Yoshida (1990) triple-jump weights: w1 = 1/(2 - 2^(1/3)), w0 = 1 - 2 w1.
-const YOSHIDA_W1: f64 = 1.351_207_191_959_657_6;
-const YOSHIDA_W0: f64 = -1.702_414_383_919_315_3;
+pub(super) const YOSHIDA_W1: f64 = 1.351_207_191_959_657_6;
+pub(super) const YOSHIDA_W0: f64 = -1.702_414_383_919_315_3;
 
 /// A symplectic integration scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -57,6 +57,15 @@ pub trait Potential: Send + Sync + std::fmt::Debug {
     /// a(x) = -grad Phi in (km/s)^2/kpc. The integrators' hot loop: keep it fast.
     fn acceleration(&self, x: &Vec3) -> Vec3;
 
+    /// Accelerations of a block of points at once: `out[i] = a(xs[i])`. Blocks let the
+    /// processor overlap the independent square roots and divisions of several orbits (this
+    /// default is instantiated per potential type, so `acceleration` inlines into it).
+    fn accelerations(&self, xs: &[Vec3], out: &mut [Vec3]) {
+        for (x, a) in xs.iter().zip(out.iter_mut()) {
+            *a = self.acceleration(x);
+        }
+    }
+
     /// Hessian H_ij = d2Phi/dx_i dx_j in (km/s)^2/kpc^2.
     fn hessian(&self, x: &Vec3) -> [[f64; 3]; 3];
 

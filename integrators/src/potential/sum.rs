@@ -62,6 +62,9 @@ impl Sum {
     }
 }
 
+/// Points per block in [`Sum::accelerations`] (a stack buffer of this size).
+const SUM_BLOCK: usize = 16;
+
 impl Potential for Sum {
     fn potential(&self, x: &Vec3) -> f64 {
         self.parts.iter().map(|p| p.potential(x)).sum()
@@ -77,6 +80,21 @@ impl Potential for Sum {
             a[2] += ap[2];
         }
         a
+    }
+
+    fn accelerations(&self, xs: &[Vec3], out: &mut [Vec3]) {
+        let mut part = [[0.0; 3]; SUM_BLOCK];
+        for (xs, out) in xs.chunks(SUM_BLOCK).zip(out.chunks_mut(SUM_BLOCK)) {
+            out.fill([0.0; 3]);
+            for p in &self.parts {
+                p.accelerations(xs, &mut part[..xs.len()]);
+                for (o, a) in out.iter_mut().zip(&part) {
+                    o[0] += a[0];
+                    o[1] += a[1];
+                    o[2] += a[2];
+                }
+            }
+        }
     }
 
     fn hessian(&self, x: &Vec3) -> [[f64; 3]; 3] {
