@@ -5,13 +5,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use actionfinder_integrators::integrate::{advance, Scheme};
+use actionfinder_integrators::integrate::{advance_many, Scheme};
 use actionfinder_integrators::potential::spec;
 use actionfinder_integrators::units::gyr_to_internal;
 use actionfinder_integrators::PhaseSpace;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use rayon::prelude::*;
 
 use crate::recipe::{self, Recipe};
 
@@ -74,9 +73,8 @@ fn leapfrog(b: &LeapfrogBench) -> Result<()> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(b.threads).build()?;
     let dt = gyr_to_internal(b.dt);
     let clock = Instant::now();
-    let finals: Vec<PhaseSpace> = pool.install(|| {
-        starts.par_iter().map(|w| advance(pot.as_ref(), w, dt, b.steps, Scheme::Leapfrog)).collect()
-    });
+    let mut finals = starts.clone();
+    pool.install(|| advance_many(pot.as_ref(), &mut finals, dt, b.steps, Scheme::Leapfrog));
     let seconds = clock.elapsed().as_secs_f64();
     if let Some(path) = &b.final_out {
         write_rows(path, &finals)?;
