@@ -98,7 +98,11 @@ fn write_rows(path: &PathBuf, points: &[PhaseSpace]) -> Result<()> {
     let mut out = std::io::BufWriter::new(file);
     for w in points {
         let r = w.to_row();
-        writeln!(out, "{:.17e} {:.17e} {:.17e} {:.17e} {:.17e} {:.17e}", r[0], r[1], r[2], r[3], r[4], r[5])?;
+        writeln!(
+            out,
+            "{:.17e} {:.17e} {:.17e} {:.17e} {:.17e} {:.17e}",
+            r[0], r[1], r[2], r[3], r[4], r[5]
+        )?;
     }
     out.flush()?;
     Ok(())

@@ -147,7 +147,11 @@ impl IntegrationArgs {
             None if self.energy_tolerance > 0.0 => StepSize::auto(self.energy_tolerance),
             None => bail!("--energy-tolerance must be > 0, got {}", self.energy_tolerance),
         };
-        Ok(IntegrationOptions { scheme: self.integrator.into(), step, ..Default::default() })
+        Ok(IntegrationOptions {
+            scheme: self.integrator.into(),
+            step,
+            ..Default::default()
+        })
     }
 }
 
@@ -170,7 +174,11 @@ impl GenerateArgs {
         let o = &self.recipe_options;
         let recipe = match self.recipe {
             RecipeName::Equilibrium => Recipe::Equilibrium { truncate: o.truncate },
-            RecipeName::Halo => Recipe::Halo { rmin: o.rmin, rmax: o.rmax, sigma: o.sigma },
+            RecipeName::Halo => Recipe::Halo {
+                rmin: o.rmin,
+                rmax: o.rmax,
+                sigma: o.sigma,
+            },
             RecipeName::Disk => Recipe::Disk {
                 scale_length: o.scale_length,
                 sigma_r: o.sigma_r,
@@ -182,10 +190,10 @@ impl GenerateArgs {
             Some(dt) => bail!("--every must be a positive number of Gyr, got {dt}"),
             None => TimeSampling::Random { stars: self.stars },
         };
-        let snapshots = self
-            .snapshots
-            .as_ref()
-            .map(|dir| SnapshotPlan { dir: dir.clone(), outputs: self.outputs });
+        let snapshots = self.snapshots.as_ref().map(|dir| SnapshotPlan {
+            dir: dir.clone(),
+            outputs: self.outputs,
+        });
         Ok(GenerateConfig {
             potential: self.potential.clone(),
             recipe,

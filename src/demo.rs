@@ -26,7 +26,10 @@ pub fn config(args: &DemoArgs) -> GenerateConfig {
         duration: 0.07,
         seed: args.seed,
         integration: IntegrationOptions::default(),
-        snapshots: Some(SnapshotPlan { dir: args.out.join("snapshots"), outputs: 8 }),
+        snapshots: Some(SnapshotPlan {
+            dir: args.out.join("snapshots"),
+            outputs: 8,
+        }),
     }
 }
 

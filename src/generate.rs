@@ -93,7 +93,9 @@ pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateSummary> {
     let plan = OutputPlan::new(cfg);
     let orbits = integrate_all(pot.as_ref(), &starts, &plan, &cfg.integration)?;
     let dataset = build_dataset(cfg, pot.as_ref(), &plan, &orbits);
-    dataset.write(out).with_context(|| format!("writing streams dataset {}", out.display()))?;
+    dataset
+        .write(out)
+        .with_context(|| format!("writing streams dataset {}", out.display()))?;
     let snapshot_files = match &cfg.snapshots {
         Some(snap) => write_snapshots(cfg, snap, pot.as_ref(), &plan, &orbits)?,
         None => Vec::new(),
@@ -115,7 +117,10 @@ fn check(cfg: &GenerateConfig) -> Result<()> {
         bail!("--streams must be at least 1");
     }
     if !(cfg.duration.is_finite() && cfg.duration > 0.0) {
-        bail!("--duration must be a positive number of Gyr, got {}", cfg.duration);
+        bail!(
+            "--duration must be a positive number of Gyr, got {}",
+            cfg.duration
+        );
     }
     if cfg.sampling.stars(cfg.duration) == 0 {
         bail!("--stars must be at least 1");
@@ -144,8 +149,9 @@ struct OutputPlan {
 impl OutputPlan {
     fn new(cfg: &GenerateConfig) -> Self {
         let mut rng = Pcg64::seed_from_u64(cfg.seed.wrapping_add(TIMES_SEED_OFFSET));
-        let star_times: Vec<Vec<f64>> =
-            (0..cfg.streams).map(|_| cfg.sampling.draw(cfg.duration, &mut rng)).collect();
+        let star_times: Vec<Vec<f64>> = (0..cfg.streams)
+            .map(|_| cfg.sampling.draw(cfg.duration, &mut rng))
+            .collect();
         let snaps = cfg
             .snapshots
             .as_ref()
@@ -168,14 +174,19 @@ impl OutputPlan {
     /// Merge the star and snapshot times of orbit `s` into one sorted request.
     fn add_orbit(&mut self, s: usize) {
         let n_star = self.star_times[s].len();
-        let all: Vec<f64> = self.star_times[s].iter().chain(&self.snapshot_times).copied().collect();
+        let all: Vec<f64> = self.star_times[s]
+            .iter()
+            .chain(&self.snapshot_times)
+            .copied()
+            .collect();
         let mut order: Vec<usize> = (0..all.len()).collect();
         order.sort_by(|&i, &j| all[i].total_cmp(&all[j]));
         let mut position = vec![0; all.len()];
         for (rank, &i) in order.iter().enumerate() {
             position[i] = rank;
         }
-        self.requests.push(order.iter().map(|&i| gyr_to_internal(all[i])).collect());
+        self.requests
+            .push(order.iter().map(|&i| gyr_to_internal(all[i])).collect());
         self.star_index.push(position[..n_star].to_vec());
         self.snapshot_index.push(position[n_star..].to_vec());
     }
@@ -209,7 +220,12 @@ fn integrate_all(
     Ok(orbits)
 }
 
-fn build_dataset(cfg: &GenerateConfig, pot: &dyn Potential, plan: &OutputPlan, orbits: &[Orbit]) -> StreamsDataset {
+fn build_dataset(
+    cfg: &GenerateConfig,
+    pot: &dyn Potential,
+    plan: &OutputPlan,
+    orbits: &[Orbit],
+) -> StreamsDataset {
     let (s_count, n) = (orbits.len(), plan.stars);
     let mut ds = StreamsDataset::new(s_count, n);
     let mut t = Vec::with_capacity(s_count * n);
@@ -230,11 +246,7 @@ fn build_dataset(cfg: &GenerateConfig, pot: &dyn Potential, plan: &OutputPlan, o
     ds.ids = Some((1..=s_count as u64).collect());
     ds.attrs.description = format!(
         "{} orbits x {} points, recipe {}, integrated {} Gyr with {:?}",
-        s_count,
-        n,
-        cfg.recipe,
-        cfg.duration,
-        cfg.integration.scheme
+        s_count, n, cfg.recipe, cfg.duration, cfg.integration.scheme
     );
     ds.attrs.potential = pot.spec();
     ds.attrs.source = format!("actionfinder {} generate", env!("CARGO_PKG_VERSION"));
@@ -253,12 +265,21 @@ fn write_snapshots(
     let masses = vec![particle_mass(&cfg.recipe, pot, count); count];
     let ids: Vec<u64> = (1..=count as u64).collect();
     let frames: Vec<Vec<f64>> = (0..plan.snapshot_times.len())
-        .map(|k| (0..count).flat_map(|s| orbits[s].points[plan.snapshot_index[s][k]].to_row()).collect())
+        .map(|k| {
+            (0..count)
+                .flat_map(|s| orbits[s].points[plan.snapshot_index[s][k]].to_row())
+                .collect()
+        })
         .collect();
     let snaps: Vec<SnapshotData> = frames
         .iter()
         .zip(&plan.snapshot_times)
-        .map(|(xv, &time_gyr)| SnapshotData { time_gyr, ids: &ids, xv, masses: &masses })
+        .map(|(xv, &time_gyr)| SnapshotData {
+            time_gyr,
+            ids: &ids,
+            xv,
+            masses: &masses,
+        })
         .collect();
     let seed = cfg.seed.wrapping_add(SNAPSHOT_SEED_OFFSET);
     write_snapshot_dir(&snap.dir, &snaps, seed)

@@ -18,14 +18,26 @@ pub enum Recipe {
     Halo { rmin: f64, rmax: f64, sigma: f64 },
     /// Near-circular orbits of an exponential disk (scale length kpc) with radial and
     /// vertical velocity dispersions (km/s).
-    Disk { scale_length: f64, sigma_r: f64, sigma_z: f64 },
+    Disk {
+        scale_length: f64,
+        sigma_r: f64,
+        sigma_z: f64,
+    },
 }
 
 impl Recipe {
     /// The paper's halo recipe: r in [6, 16] kpc, sigma = 150 km/s.
-    pub const PAPER_HALO: Recipe = Recipe::Halo { rmin: 6.0, rmax: 16.0, sigma: 150.0 };
+    pub const PAPER_HALO: Recipe = Recipe::Halo {
+        rmin: 6.0,
+        rmax: 16.0,
+        sigma: 150.0,
+    };
     /// A thin disk: scale length 3 kpc, dispersions 20 and 10 km/s.
-    pub const THIN_DISK: Recipe = Recipe::Disk { scale_length: 3.0, sigma_r: 20.0, sigma_z: 10.0 };
+    pub const THIN_DISK: Recipe = Recipe::Disk {
+        scale_length: 3.0,
+        sigma_r: 20.0,
+        sigma_z: 10.0,
+    };
 
     /// A recipe by name with its default options.
     pub fn from_name(name: &str) -> Result<Self> {
@@ -46,7 +58,11 @@ impl fmt::Display for Recipe {
             Recipe::Halo { rmin, rmax, sigma } => {
                 write!(f, "halo(rmin={rmin} kpc, rmax={rmax} kpc, sigma={sigma} km/s)")
             }
-            Recipe::Disk { scale_length, sigma_r, sigma_z } => write!(
+            Recipe::Disk {
+                scale_length,
+                sigma_r,
+                sigma_z,
+            } => write!(
                 f,
                 "disk(scale_length={scale_length} kpc, sigma_r={sigma_r} km/s, sigma_z={sigma_z} km/s)"
             ),
@@ -62,11 +78,25 @@ pub fn sample(recipe: &Recipe, pot: &dyn Potential, n: usize, seed: u64) -> Resu
             ics::sample_equilibrium_from_potential(pot, n, seed, &options)?
         }
         Recipe::Halo { rmin, rmax, sigma } => {
-            let options = HaloOptions { r_min: rmin, r_max: rmax, sigma, ..Default::default() };
+            let options = HaloOptions {
+                r_min: rmin,
+                r_max: rmax,
+                sigma,
+                ..Default::default()
+            };
             ics::sample_halo(pot, n, seed, &options)?
         }
-        Recipe::Disk { scale_length, sigma_r, sigma_z } => {
-            let options = DiskOptions { scale_length, sigma_r, sigma_z, ..Default::default() };
+        Recipe::Disk {
+            scale_length,
+            sigma_r,
+            sigma_z,
+        } => {
+            let options = DiskOptions {
+                scale_length,
+                sigma_r,
+                sigma_z,
+                ..Default::default()
+            };
             ics::sample_disk(pot, n, seed, &options)?
         }
     };

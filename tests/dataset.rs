@@ -161,16 +161,10 @@ fn agama_file_round_trips_through_our_writer() {
 }
 
 /// The AGAMA isochrone file stores `/streams/t` in kpc/(km/s) (root `time_unit`); read in
-/// Gyr its points span the 0.1 Gyr of the integration. The file lives in ../shared/data,
-/// outside the repository; the same conversion is tested below on a file we write.
+/// Gyr its points span the 0.1 Gyr of the integration (a copy in tests/data, see its README).
 #[test]
 fn reads_the_agama_isochrone_file_with_times_in_gyr() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/agama_isochrone_halo_1024.h5");
-    if !path.exists() {
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "skipped: {} not present", path.display());
-        return;
-    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/agama_isochrone_halo_1024.h5");
     let ds = StreamsDataset::read(&path).unwrap();
     assert_eq!((ds.n_streams(), ds.n_stars()), (1024, 8));
     let t = ds.t.as_ref().unwrap();

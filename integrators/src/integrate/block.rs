@@ -16,8 +16,16 @@ pub const BLOCK: usize = 8;
 
 /// Advance every state by `n` fixed steps of `dt` (internal time unit), in parallel over
 /// blocks of orbits. The result equals [`super::advance`] on each orbit alone.
-pub fn advance_many<P: Potential + ?Sized>(pot: &P, states: &mut [PhaseSpace], dt: f64, n: u64, scheme: Scheme) {
-    states.par_chunks_mut(BLOCK).for_each(|chunk| advance_block(pot, chunk, dt, n, scheme));
+pub fn advance_many<P: Potential + ?Sized>(
+    pot: &P,
+    states: &mut [PhaseSpace],
+    dt: f64,
+    n: u64,
+    scheme: Scheme,
+) {
+    states
+        .par_chunks_mut(BLOCK)
+        .for_each(|chunk| advance_block(pot, chunk, dt, n, scheme));
 }
 
 fn advance_block<P: Potential + ?Sized>(pot: &P, chunk: &mut [PhaseSpace], dt: f64, n: u64, scheme: Scheme) {
@@ -46,7 +54,13 @@ fn advance_block<P: Potential + ?Sized>(pot: &P, chunk: &mut [PhaseSpace], dt: f
 }
 
 #[inline(always)]
-fn kick_drift_kick_block<P: Potential + ?Sized>(pot: &P, x: &mut [Vec3], v: &mut [Vec3], a: &mut [Vec3], dt: f64) {
+fn kick_drift_kick_block<P: Potential + ?Sized>(
+    pot: &P,
+    x: &mut [Vec3],
+    v: &mut [Vec3],
+    a: &mut [Vec3],
+    dt: f64,
+) {
     let h = 0.5 * dt;
     for ((x, v), a) in x.iter_mut().zip(v.iter_mut()).zip(a.iter()) {
         for k in 0..3 {

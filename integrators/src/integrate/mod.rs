@@ -5,8 +5,8 @@ mod block;
 mod orbit;
 mod schemes;
 
+pub use block::{advance_many, BLOCK};
 pub use orbit::{
     advance, energy, integrate, integrate_many, IntegrationError, IntegrationOptions, Orbit, StepSize,
 };
-pub use block::{advance_many, BLOCK};
 pub use schemes::Scheme;
