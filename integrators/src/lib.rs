@@ -4,6 +4,7 @@
 //! Units everywhere (see DESIGN.md): kpc, km/s, Msun, `G` = [`units::G`]; time in the
 //! internal unit kpc/(km/s) unless a name says Gyr. No HDF5, no machine learning here.
 
+pub mod actions;
 pub mod ics;
 pub mod integrate;
 pub mod phase;
