@@ -10,6 +10,10 @@
 //! not converge gives an [`ActionError`]; [`find_batch`] turns it into NaN plus a flag, goes
 //! on, and logs the count.
 
+// Used by the spherical and Staeckel finders; allowed until both call every helper.
+#[allow(dead_code)]
+pub(crate) mod quadrature;
+
 use rayon::prelude::*;
 
 use crate::phase::PhaseSpace;
