@@ -135,7 +135,7 @@ const ROOT_UNITS: [(&str, &str); 9] = [
 ];
 
 /// Root attributes we write ourselves (not kept in `extra`).
-const KNOWN_ROOT: [&str; 9] = [
+const KNOWN_ROOT: [&str; 10] = [
     "description",
     "potential",
     "source",
@@ -144,6 +144,7 @@ const KNOWN_ROOT: [&str; 9] = [
     "G",
     "n_streams",
     "n_stars",
+    "n_particles",
     "time_unit",
 ];
 
@@ -324,23 +325,9 @@ impl StreamsDataset {
     }
 
     fn root_attrs(&self, w: &mut H5Writer<'_>) {
-        for (name, value) in &self.attrs.extra {
-            w.attr("/", name, value.clone());
-        }
-        let a = &self.attrs;
-        w.attr("/", "description", a.description.as_str())
-            .attr("/", "potential", a.potential.as_str())
-            .attr("/", "source", a.source.as_str())
-            .attr("/", "component_order", "r,z,phi")
-            .attr("/", "G", G)
-            .attr("/", "n_streams", self.n_streams as u64)
+        write_root_attrs(w, &self.attrs);
+        w.attr("/", "n_streams", self.n_streams as u64)
             .attr("/", "n_stars", self.n_stars as u64);
-        if let Some(seed) = a.seed {
-            w.attr("/", "seed", seed);
-        }
-        for (name, unit) in ROOT_UNITS {
-            w.attr("/", name, unit);
-        }
     }
 
     /// Reads a streams dataset, accepting any subset of the optional parts. Errors name
@@ -361,6 +348,24 @@ impl StreamsDataset {
         ds.baselines = read_baselines(&f, s, n)?;
         ds.attrs = read_attrs(&f)?;
         Ok(ds)
+    }
+}
+
+/// The root attributes every file of ours carries: provenance, units, component order, G.
+pub(crate) fn write_root_attrs(w: &mut H5Writer<'_>, a: &DatasetAttrs) {
+    for (name, value) in &a.extra {
+        w.attr("/", name, value.clone());
+    }
+    w.attr("/", "description", a.description.as_str())
+        .attr("/", "potential", a.potential.as_str())
+        .attr("/", "source", a.source.as_str())
+        .attr("/", "component_order", "r,z,phi")
+        .attr("/", "G", G);
+    if let Some(seed) = a.seed {
+        w.attr("/", "seed", seed);
+    }
+    for (name, unit) in ROOT_UNITS {
+        w.attr("/", name, unit);
     }
 }
 
@@ -418,7 +423,7 @@ fn unit_matches(found: &str, ours: &str) -> bool {
 }
 
 /// Unit attributes of the root that contradict ours are refused (time is converted).
-fn check_root_units(f: &H5File) -> Result<(), H5Error> {
+pub(crate) fn check_root_units(f: &H5File) -> Result<(), H5Error> {
     for (name, ours) in ROOT_UNITS {
         if name == "time_unit" {
             continue;
@@ -526,7 +531,7 @@ fn read_baselines(f: &H5File, s: usize, n: usize) -> Result<BTreeMap<String, Vec
     Ok(out)
 }
 
-fn read_attrs(f: &H5File) -> Result<DatasetAttrs, H5Error> {
+pub(crate) fn read_attrs(f: &H5File) -> Result<DatasetAttrs, H5Error> {
     let mut all = f.attrs("/")?;
     let text = |all: &BTreeMap<String, Attr>, key: &str| {
         all.get(key)

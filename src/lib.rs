@@ -4,10 +4,12 @@
 //! snapshots -> streams dataset -> (learning, later) -> catalog -> validation.
 
 pub mod bench;
+pub mod catalog;
 pub mod cli;
 pub mod dataset;
 pub mod demo;
 pub mod generate;
+pub mod points;
 pub mod progress;
 pub mod recipe;
 pub mod times;
