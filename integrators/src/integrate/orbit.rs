@@ -271,7 +271,7 @@ impl<'p, P: Potential + ?Sized> Tracker<'p, P> {
             self.scheme
                 .step(self.pot, &mut self.x, &mut self.v, &mut self.a, dt);
             self.steps += 1;
-            if self.steps % ENERGY_CHECK_EVERY == 0 {
+            if self.steps.is_multiple_of(ENERGY_CHECK_EVERY) {
                 let err = self.relative_energy_error(&PhaseSpace::new(self.x, self.v));
                 if !err.is_finite() {
                     return Err(IntegrationError::NonFinite {
