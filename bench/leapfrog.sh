@@ -14,7 +14,7 @@ VENV=bench/.venv
 cargo build --release --quiet
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-printf '%-24s %-12s %14s %14s %8s %24s\n' potential recipe "ours [/s/core]" "galpy [/s/core]" ratio "|dx|/|x| median, max"
+printf '%-24s %-12s %14s %14s %8s %24s\n' potential recipe "ours [/s/core]" "galpy [/s/core]" "x faster" "|dx|/|x| median, max"
 while read -r pot recipe dt; do
   RAYON_NUM_THREADS=1 ./target/release/actionfinder bench leapfrog --potential "$pot" --recipe "$recipe" \
     --orbits "$ORBITS" --steps "$STEPS" --dt "$dt" --threads 1 \
