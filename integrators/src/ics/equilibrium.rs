@@ -4,7 +4,13 @@ use super::eddington::EddingtonDf;
 use super::exact::{IsochroneDf, PlummerDf};
 use super::IcsError;
 use crate::phase::PhaseSpace;
-use crate::potential::{Dehnen, Hernquist, Isochrone, Plummer, Potential};
+use crate::potential::spec::parse_terms;
+use crate::potential::{Dehnen, Hernquist, Isochrone, Plummer, Potential, PotentialError};
+
+/// The models [`EquilibriumModel::from_spec`] knows, for its error messages.
+const KNOWN_MODELS: &str = "equilibrium sampling knows plummer:M=..,a=.. and isochrone:M=..,b=.. (exact \
+                            distribution functions) and hernquist:M=..,a=.. and dehnen:M=..,a=..,gamma=.. \
+                            (Eddington inversion)";
 
 /// Options of the equilibrium samplers.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -42,61 +48,31 @@ impl EquilibriumModel {
         Self::from_spec(&potential.spec())
     }
 
-    /// The model of a text spec (the same forms as [`Self::from_potential`]).
+    /// The model of a text spec (the same forms as [`Self::from_potential`]), read by the
+    /// potential parser's [`parse_terms`]: its syntax errors, sums and other families are
+    /// [`IcsError::Unsupported`]; parameter values out of range are [`IcsError::Potential`].
     pub fn from_spec(spec: &str) -> Result<Self, IcsError> {
         let unsupported = |reason: String| IcsError::Unsupported {
             spec: spec.to_string(),
             reason,
         };
-        let known = "equilibrium sampling knows plummer:M=..,a=.. and isochrone:M=..,b=.. (exact \
-                     distribution functions) and hernquist:M=..,a=.. and dehnen:M=..,a=..,gamma=.. \
-                     (Eddington inversion)";
-        let trimmed = spec.trim();
-        if trimmed.matches(':').count() > 1 {
+        let terms = parse_terms(spec).map_err(|e| match e {
+            PotentialError::BadSpec { reason, .. } => unsupported(format!("{reason}; {KNOWN_MODELS}")),
+            other => IcsError::Potential(other),
+        })?;
+        let [term] = terms.as_slice() else {
             return Err(unsupported(format!(
-                "a sum of potentials has no single equilibrium DF; {known}"
+                "a sum of potentials has no single equilibrium DF; {KNOWN_MODELS}"
             )));
-        }
-        let (name, params) = trimmed.split_once(':').unwrap_or((trimmed, ""));
-        let mut values: Vec<(String, f64)> = Vec::new();
-        for item in params.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (k, v) = item
-                .split_once('=')
-                .ok_or_else(|| unsupported(format!("parameter '{item}' is not key=value")))?;
-            let v: f64 = v
-                .trim()
-                .parse()
-                .map_err(|_| unsupported(format!("parameter '{item}' has no numeric value")))?;
-            values.push((k.trim().to_string(), v));
-        }
-        let get = |key: &str| -> Result<f64, IcsError> {
-            values
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| unsupported(format!("missing parameter '{key}'; {known}")))
         };
-        let model = match name.trim().to_ascii_lowercase().as_str() {
-            "plummer" => Self::Plummer {
-                m: get("M")?,
-                a: get("a")?,
-            },
-            "isochrone" => Self::Isochrone {
-                m: get("M")?,
-                b: get("b")?,
-            },
-            "hernquist" => Self::Hernquist {
-                m: get("M")?,
-                a: get("a")?,
-            },
-            "dehnen" => Self::Dehnen {
-                m: get("M")?,
-                a: get("a")?,
-                gamma: get("gamma")?,
-            },
-            other => {
+        let model = match (term.name, term.params.as_slice()) {
+            ("plummer", &[("M", m), ("a", a)]) => Self::Plummer { m, a },
+            ("isochrone", &[("M", m), ("b", b)]) => Self::Isochrone { m, b },
+            ("hernquist", &[("M", m), ("a", a)]) => Self::Hernquist { m, a },
+            ("dehnen", &[("M", m), ("a", a), ("gamma", gamma)]) => Self::Dehnen { m, a, gamma },
+            (other, _) => {
                 return Err(unsupported(format!(
-                    "'{other}' is not an equilibrium model; {known}"
+                    "'{other}' is not an equilibrium model; {KNOWN_MODELS}"
                 )))
             }
         };

@@ -177,8 +177,86 @@ fn normalise_name(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace('_', "-")
 }
 
+/// One term of a spec as parsed, before its potential is built: the family's canonical
+/// name and every parameter as (canonical key, value), in the family's order (the order of
+/// [`known_potentials`] and of the canonical [`Potential::spec`] text).
+#[derive(Clone, Debug)]
+pub struct Term {
+    /// Canonical family name, e.g. `plummer`, `miyamoto-nagai`, `mw2014`.
+    pub name: &'static str,
+    /// (key, value) of every parameter of the family, in the family's order.
+    pub params: Vec<(&'static str, f64)>,
+    build: Builder,
+}
+
+impl Term {
+    /// Build this term's potential; its constructor checks the values (ranges, finiteness).
+    pub fn potential(&self) -> Result<Box<dyn Potential>, PotentialError> {
+        let values: Vec<f64> = self.params.iter().map(|&(_, v)| v).collect();
+        (self.build)(&values)
+    }
+}
+
+/// The family called `name` (case-insensitive, `_` for `-`, aliases allowed).
+fn find_family(whole: &str, name: &str) -> Result<&'static Family, PotentialError> {
+    let key = normalise_name(name);
+    FAMILIES
+        .iter()
+        .find(|f| f.name == key || f.aliases.contains(&key.as_str()))
+        .ok_or_else(|| bad(whole, format!("unknown potential '{}'", name.trim())))
+}
+
+/// Store one `key=value` item of `family`'s parameter list into `values` (family order).
+fn parse_param(
+    whole: &str,
+    family: &Family,
+    item: &str,
+    values: &mut [Option<f64>],
+) -> Result<(), PotentialError> {
+    let (k, v) = item.split_once('=').ok_or_else(|| {
+        bad(
+            whole,
+            format!("{}: expected key=value, got '{}'", family.name, item.trim()),
+        )
+    })?;
+    let k = k.trim();
+    let idx = family
+        .params
+        .iter()
+        .position(|(p, _)| p.eq_ignore_ascii_case(k))
+        .ok_or_else(|| {
+            bad(
+                whole,
+                format!(
+                    "{}: unknown parameter '{k}' (expected {})",
+                    family.name,
+                    expected_params(family)
+                ),
+            )
+        })?;
+    let pname = family.params[idx].0;
+    if values[idx].is_some() {
+        return Err(bad(
+            whole,
+            format!("{}: parameter {pname} given twice", family.name),
+        ));
+    }
+    let x: f64 = v.trim().parse().map_err(|_| {
+        bad(
+            whole,
+            format!(
+                "{}: parameter {pname} = '{}' is not a number",
+                family.name,
+                v.trim()
+            ),
+        )
+    })?;
+    values[idx] = Some(x);
+    Ok(())
+}
+
 /// Parse one term `name[:k=v,...]`.
-fn parse_term(whole: &str, term: &str) -> Result<Box<dyn Potential>, PotentialError> {
+fn parse_term(whole: &str, term: &str) -> Result<Term, PotentialError> {
     let term = term.trim();
     if term.is_empty() {
         return Err(bad(whole, "empty term".into()));
@@ -187,53 +265,11 @@ fn parse_term(whole: &str, term: &str) -> Result<Box<dyn Potential>, PotentialEr
         Some((n, a)) => (n, Some(a)),
         None => (term, None),
     };
-    let key = normalise_name(name);
-    let family = FAMILIES
-        .iter()
-        .find(|f| f.name == key || f.aliases.contains(&key.as_str()))
-        .ok_or_else(|| bad(whole, format!("unknown potential '{}'", name.trim())))?;
+    let family = find_family(whole, name)?;
     let mut values: Vec<Option<f64>> = vec![None; family.params.len()];
     if let Some(args) = args.filter(|a| !a.trim().is_empty()) {
         for item in args.split(',') {
-            let (k, v) = item.split_once('=').ok_or_else(|| {
-                bad(
-                    whole,
-                    format!("{}: expected key=value, got '{}'", family.name, item.trim()),
-                )
-            })?;
-            let k = k.trim();
-            let idx = family
-                .params
-                .iter()
-                .position(|(p, _)| p.eq_ignore_ascii_case(k))
-                .ok_or_else(|| {
-                    bad(
-                        whole,
-                        format!(
-                            "{}: unknown parameter '{k}' (expected {})",
-                            family.name,
-                            expected_params(family)
-                        ),
-                    )
-                })?;
-            let pname = family.params[idx].0;
-            if values[idx].is_some() {
-                return Err(bad(
-                    whole,
-                    format!("{}: parameter {pname} given twice", family.name),
-                ));
-            }
-            let x: f64 = v.trim().parse().map_err(|_| {
-                bad(
-                    whole,
-                    format!(
-                        "{}: parameter {pname} = '{}' is not a number",
-                        family.name,
-                        v.trim()
-                    ),
-                )
-            })?;
-            values[idx] = Some(x);
+            parse_param(whole, family, item, &mut values)?;
         }
     }
     let missing: Vec<&str> = family
@@ -254,21 +290,40 @@ fn parse_term(whole: &str, term: &str) -> Result<Box<dyn Potential>, PotentialEr
             ),
         ));
     }
-    let values: Vec<f64> = values.into_iter().flatten().collect();
-    (family.build)(&values).map_err(|e| bad(whole, e.to_string()))
+    Ok(Term {
+        name: family.name,
+        params: family
+            .params
+            .iter()
+            .map(|&(k, _)| k)
+            .zip(values.into_iter().flatten())
+            .collect(),
+        build: family.build,
+    })
 }
 
 fn expected_params(f: &Family) -> String {
     f.params.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
 }
 
-/// Parse a potential spec such as `isochrone:M=3.334e11,b=5` or `A+B` (see module docs).
+/// The terms of a spec such as `isochrone:M=3.334e11,b=5` or `A+B` (see module docs), in
+/// order, without building their potentials: names, keys and numbers are checked (the same
+/// [`PotentialError::BadSpec`] errors as [`parse`]), parameter ranges are not (that is
+/// [`Term::potential`]'s job).
+pub fn parse_terms(spec: &str) -> Result<Vec<Term>, PotentialError> {
+    split_terms(spec)
+        .into_iter()
+        .map(|t| parse_term(spec, t))
+        .collect()
+}
+
+/// Parse a potential spec such as `isochrone:M=3.334e11,b=5` or `A+B` (see module docs):
+/// [`parse_terms`], then each term's [`Term::potential`], summed when there are several.
 pub fn parse(spec: &str) -> Result<Box<dyn Potential>, PotentialError> {
-    let terms = split_terms(spec);
-    let mut parts = Vec::with_capacity(terms.len());
-    for t in &terms {
-        parts.push(parse_term(spec, t)?);
-    }
+    let mut parts = parse_terms(spec)?
+        .iter()
+        .map(|t| t.potential().map_err(|e| bad(spec, e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     if parts.len() == 1 {
         return Ok(parts.remove(0));
     }
@@ -374,6 +429,27 @@ mod tests {
             }
             assert!(m.contains("[kpc]") && m.contains("[Msun]") && m.contains("[km/s]"));
         }
+    }
+
+    #[test]
+    fn terms_carry_canonical_names_and_keys_in_family_order() {
+        let t = parse_terms("Plummer:a=2,m=1e+11 + mw2014+MN:b=0.28,M=6.8e10,A=3").unwrap();
+        let seen: Vec<_> = t.iter().map(|t| (t.name, t.params.clone())).collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("plummer", vec![("M", 1e11), ("a", 2.0)]),
+                ("mw2014", vec![]),
+                ("miyamoto-nagai", vec![("M", 6.8e10), ("a", 3.0), ("b", 0.28)]),
+            ]
+        );
+        assert_eq!(t[0].potential().unwrap().spec(), "plummer:M=1e11,a=2");
+        // Ranges are the constructors' business, not the parser's.
+        let neg = parse_terms("plummer:M=-1,a=2").unwrap();
+        assert!(matches!(
+            neg[0].potential(),
+            Err(PotentialError::BadParameter { .. })
+        ));
     }
 
     #[test]
