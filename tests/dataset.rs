@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use actionfinder::dataset::{StreamsDataset, Truth};
 use actionfinder_snapshots::h5::{Attr, H5File, H5Writer};
+use common::{h5py_or_skip, python};
+
+#[path = "../snapshots/tests/common/mod.rs"]
+mod common;
 
 const GYR_PER_TIME_UNIT: f64 = 0.977_792_221_680_789;
 
@@ -427,41 +430,6 @@ fn inconsistent_datasets_are_not_written() {
 }
 
 // ----- external check with h5py --------------------------------------------------------------
-
-fn h5py_or_skip() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import h5py, numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    let ci = std::env::var("CI").map(|v| !v.is_empty() && v != "false" && v != "0");
-    match (ok, ci) {
-        (true, _) => true,
-        (false, Ok(true)) => panic!("h5py not available but CI is set: install python3 h5py"),
-        (false, _) => {
-            // Straight to stderr: the test harness captures eprintln! of passing tests.
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "skipped: h5py not available");
-            false
-        }
-    }
-}
-
-fn python(script: &str, args: &[&Path]) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "python failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 const CHECK_WRITTEN: &str = r#"
 import sys, json, h5py, numpy as np

@@ -1,13 +1,14 @@
 //! Gadget-4-style snapshot writer: header, units, particle data, shuffled snapshot
 //! directories, input checks, and an external check with h5py.
 
-use std::process::Command;
-
 use actionfinder_snapshots::gadget4::{
     permutation, write_snapshot, write_snapshot_dir, SnapshotData, GYR_PER_TIME_UNIT, UNIT_LENGTH_IN_CM,
     UNIT_MASS_IN_G, UNIT_VELOCITY_IN_CM_PER_S,
 };
 use actionfinder_snapshots::h5::{Dim, H5File};
+use common::{h5py_or_skip, json_list, python};
+
+mod common;
 
 /// Deterministic particles: ids, xv rows and masses.
 fn particles(n: usize, t: f64) -> (Vec<u64>, Vec<f64>, Vec<f64>) {
@@ -208,25 +209,6 @@ fn empty_snapshot_is_valid() {
 
 // ----- external check with h5py --------------------------------------------------------------
 
-fn h5py_or_skip() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import h5py, numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    let ci = std::env::var("CI").map(|v| !v.is_empty() && v != "false" && v != "0");
-    match (ok, ci) {
-        (true, _) => true,
-        (false, Ok(true)) => panic!("h5py not available but CI is set: install python3 h5py"),
-        (false, _) => {
-            // Straight to stderr: the test harness captures eprintln! of passing tests.
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "skipped: h5py not available");
-            false
-        }
-    }
-}
-
 /// Reads a snapshot directory the way a user's analysis script would, sorts each snapshot
 /// by ParticleIDs and compares with the expected particles exactly.
 const H5PY_SNAPSHOTS: &str = r#"
@@ -262,11 +244,6 @@ for path, s in zip(files, spec):
         assert not np.array_equal(ids, np.array(s["ids"], dtype=np.uint64)), "not shuffled"
 print("OK", len(files))
 "#;
-
-fn json_list<T: std::fmt::Debug>(v: &[T]) -> String {
-    let items: Vec<String> = v.iter().map(|x| format!("{x:?}")).collect();
-    format!("[{}]", items.join(","))
-}
 
 #[test]
 fn h5py_reads_the_snapshot_directory_exactly() {
@@ -304,14 +281,6 @@ fn h5py_reads_the_snapshot_directory_exactly() {
         .collect();
     let spec_path = dir.path().join("spec.json");
     std::fs::write(&spec_path, format!("[{}]", spec.join(","))).unwrap();
-    let run = Command::new("python3")
-        .args(["-c", H5PY_SNAPSHOTS])
-        .arg(&out)
-        .arg(&spec_path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "h5py check failed:\n{stdout}\n{stderr}");
+    let stdout = python(H5PY_SNAPSHOTS, &[&out, &spec_path]);
     assert_eq!(stdout.trim(), "OK 3");
 }

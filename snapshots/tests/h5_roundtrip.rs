@@ -2,9 +2,11 @@
 //! check with Python's h5py.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use actionfinder_snapshots::h5::{Attr, Dim, H5Error, H5File, H5Writer, Kind};
+use common::{h5py_or_skip, json_list, python};
+
+mod common;
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary directory")
@@ -366,27 +368,6 @@ fn damaged_files_give_errors_not_panics() {
 
 // ----- external check with h5py --------------------------------------------------------------
 
-/// True when h5py can be imported. Without it the test fails under CI (CI set) and is
-/// skipped, loudly, elsewhere.
-fn h5py_or_skip() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import h5py, numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    let ci = std::env::var("CI").map(|v| !v.is_empty() && v != "false" && v != "0");
-    match (ok, ci) {
-        (true, _) => true,
-        (false, Ok(true)) => panic!("h5py not available but CI is set: install python3 h5py"),
-        (false, _) => {
-            // Straight to stderr: the test harness captures eprintln! of passing tests.
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "skipped: h5py not available");
-            false
-        }
-    }
-}
-
 const H5PY_CHECK: &str = r#"
 import sys, json, h5py, numpy as np
 path, spec = sys.argv[1], json.load(open(sys.argv[2]))
@@ -426,11 +407,6 @@ fn json_str(s: &str) -> String {
     }
     out.push('"');
     out
-}
-
-fn json_list<T: std::fmt::Debug>(v: &[T]) -> String {
-    let items: Vec<String> = v.iter().map(|x| format!("{x:?}")).collect();
-    format!("[{}]", items.join(","))
 }
 
 fn ds_spec(path: &str, dtype: &str, shape: &[usize], data: String) -> String {
@@ -493,15 +469,7 @@ fn h5py_reads_what_we_write_exactly() {
     );
     let spec_path = dir.path().join("spec.json");
     std::fs::write(&spec_path, spec).unwrap();
-    let out = Command::new("python3")
-        .args(["-c", H5PY_CHECK])
-        .arg(&path)
-        .arg(&spec_path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "h5py check failed:\n{stdout}\n{stderr}");
+    let stdout = python(H5PY_CHECK, &[&path, &spec_path]);
     assert_eq!(stdout.trim(), "OK 19");
 }
 
@@ -526,12 +494,7 @@ with h5py.File(sys.argv[1], "w") as f:
     h.attrs["Git_commit"] = np.bytes_(b"abc123")
     f.attrs["vlen"] = "variable length"
 "#;
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    python(script, &[&path]);
     let f = H5File::open(&path).unwrap();
     let x = f
         .read_f64_shaped("/PartType1/Coordinates", &[Dim::Any("n"), Dim::Is(3)])
