@@ -361,7 +361,7 @@ fn equilibrium_from_potential_and_errors() {
     .unwrap_err();
     eprintln!("{e}");
     let e = actionfinder_integrators::ics::sample_equilibrium_from_potential(
-        &Positive,
+        &POSITIVE,
         10,
         1,
         &Default::default(),
@@ -464,14 +464,14 @@ fn halo_point_redraw_conditions_on_boundness() {
 
 #[test]
 fn halo_errors_are_clear() {
-    let e = sample_halo(&Positive, 10, 1, &HaloOptions::default()).unwrap_err();
+    let e = sample_halo(&POSITIVE, 10, 1, &HaloOptions::default()).unwrap_err();
     assert!(matches!(e, IcsError::NoBoundVelocity { .. }), "{e}");
     eprintln!("{e}");
     let o = HaloOptions {
         bound_only: false,
         ..Default::default()
     };
-    assert_eq!(sample_halo(&Positive, 10, 1, &o).unwrap().len(), 10);
+    assert_eq!(sample_halo(&POSITIVE, 10, 1, &o).unwrap().len(), 10);
 }
 
 #[test]
@@ -531,74 +531,64 @@ impl Potential for TestMiyamotoNagai {
     }
 }
 
-/// A potential that is positive everywhere (its zero point is not at infinity).
+/// A test potential given by plain functions, with a zero Hessian (the samplers tested
+/// with these never need it).
 #[derive(Debug)]
-struct Positive;
+struct FnPotential {
+    phi: fn(&Vec3) -> f64,
+    acceleration: fn(&Vec3) -> Vec3,
+    symmetry: Symmetry,
+    spec: &'static str,
+}
 
-impl Potential for Positive {
+impl Potential for FnPotential {
     fn potential(&self, x: &Vec3) -> f64 {
-        1e4 * (1.0 + x[0] * x[0] + x[1] * x[1] + x[2] * x[2]).ln() + 1.0
+        (self.phi)(x)
     }
     fn acceleration(&self, x: &Vec3) -> Vec3 {
+        (self.acceleration)(x)
+    }
+    fn hessian(&self, _x: &Vec3) -> [[f64; 3]; 3] {
+        [[0.0; 3]; 3]
+    }
+    fn symmetry(&self) -> Symmetry {
+        self.symmetry
+    }
+    fn spec(&self) -> String {
+        self.spec.into()
+    }
+}
+
+/// A potential that is positive everywhere (its zero point is not at infinity).
+const POSITIVE: FnPotential = FnPotential {
+    phi: |x| 1e4 * (1.0 + x[0] * x[0] + x[1] * x[1] + x[2] * x[2]).ln() + 1.0,
+    acceleration: |x| {
         let f = -2e4 / (1.0 + x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
         [f * x[0], f * x[1], f * x[2]]
-    }
-    fn hessian(&self, _x: &Vec3) -> [[f64; 3]; 3] {
-        [[0.0; 3]; 3]
-    }
-    fn symmetry(&self) -> Symmetry {
-        Symmetry::Spherical
-    }
-    fn spec(&self) -> String {
-        "test-positive".into()
-    }
-}
+    },
+    symmetry: Symmetry::Spherical,
+    spec: "test-positive",
+};
 
 /// A triaxial potential (no symmetry).
-#[derive(Debug)]
-struct Triaxial;
-
-impl Potential for Triaxial {
-    fn potential(&self, x: &Vec3) -> f64 {
-        -1e5 / (1.0 + x[0] * x[0] + 2.0 * x[1] * x[1] + 3.0 * x[2] * x[2]).sqrt()
-    }
-    fn acceleration(&self, _x: &Vec3) -> Vec3 {
-        [0.0; 3]
-    }
-    fn hessian(&self, _x: &Vec3) -> [[f64; 3]; 3] {
-        [[0.0; 3]; 3]
-    }
-    fn symmetry(&self) -> Symmetry {
-        Symmetry::None
-    }
-    fn spec(&self) -> String {
-        "test-triaxial".into()
-    }
-}
+const TRIAXIAL: FnPotential = FnPotential {
+    phi: |x| -1e5 / (1.0 + x[0] * x[0] + 2.0 * x[1] * x[1] + 3.0 * x[2] * x[2]).sqrt(),
+    acceleration: |_| [0.0; 3],
+    symmetry: Symmetry::None,
+    spec: "test-triaxial",
+};
 
 /// A repulsive point mass (outward force): no circular orbits.
-#[derive(Debug)]
-struct Repulsive;
-
-impl Potential for Repulsive {
-    fn potential(&self, x: &Vec3) -> f64 {
-        1e5 / norm(x) - 1e6
-    }
-    fn acceleration(&self, x: &Vec3) -> Vec3 {
+const REPULSIVE: FnPotential = FnPotential {
+    phi: |x| 1e5 / norm(x) - 1e6,
+    acceleration: |x| {
         let r = norm(x);
         let f = 1e5 / (r * r * r);
         [f * x[0], f * x[1], f * x[2]]
-    }
-    fn hessian(&self, _x: &Vec3) -> [[f64; 3]; 3] {
-        [[0.0; 3]; 3]
-    }
-    fn symmetry(&self) -> Symmetry {
-        Symmetry::Spherical
-    }
-    fn spec(&self) -> String {
-        "test-repulsive".into()
-    }
-}
+    },
+    symmetry: Symmetry::Spherical,
+    spec: "test-repulsive",
+};
 
 #[test]
 fn disk_recipe_statistics() {
@@ -706,10 +696,10 @@ fn disk_with_given_sigma_phi_in_a_spherical_potential() {
 
 #[test]
 fn disk_errors_are_clear() {
-    let e = sample_disk(&Triaxial, 10, 1, &DiskOptions::default()).unwrap_err();
+    let e = sample_disk(&TRIAXIAL, 10, 1, &DiskOptions::default()).unwrap_err();
     assert!(matches!(e, IcsError::NotAxisymmetric { .. }), "{e}");
     eprintln!("{e}");
-    let e = sample_disk(&Repulsive, 10, 1, &DiskOptions::default()).unwrap_err();
+    let e = sample_disk(&REPULSIVE, 10, 1, &DiskOptions::default()).unwrap_err();
     assert!(matches!(e, IcsError::NoCircularOrbit { .. }), "{e}");
     eprintln!("{e}");
     let bad = DiskOptions {

@@ -4,7 +4,7 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 
 use super::quad::newton_bisect;
-use super::{non_negative, par_generate, positive, IcsError};
+use super::{at_least_one_try, non_negative, par_generate, positive, require, IcsError};
 use crate::phase::PhaseSpace;
 use crate::potential::{Potential, Symmetry};
 
@@ -88,26 +88,14 @@ pub fn sample_disk(
     let rd = positive("disk scale_length (kpc)", o.scale_length)?;
     positive("disk r_min (kpc)", o.r_min)?;
     positive("disk r_max (kpc)", o.r_max)?;
-    if o.r_max < o.r_min {
-        return Err(IcsError::BadParameter {
-            what: "disk r_max (kpc)",
-            value: o.r_max,
-            expected: "r_max >= r_min",
-        });
-    }
+    require("disk r_max (kpc)", o.r_max, o.r_max >= o.r_min, "r_max >= r_min")?;
     non_negative("disk scale_height (kpc)", o.scale_height)?;
     non_negative("disk sigma_r (km/s)", o.sigma_r)?;
     non_negative("disk sigma_z (km/s)", o.sigma_z)?;
     if let Some(s) = o.sigma_phi {
         non_negative("disk sigma_phi (km/s)", s)?;
     }
-    if o.max_tries == 0 {
-        return Err(IcsError::BadParameter {
-            what: "disk max_tries",
-            value: 0.0,
-            expected: "at least 1",
-        });
-    }
+    at_least_one_try("disk max_tries", o.max_tries)?;
     // Survival function of x = R/R_d for p(x) ∝ x e^{-x}.
     let surv = |x: f64| (1.0 + x) * (-x).exp();
     let (x_lo, x_hi) = (o.r_min / rd, o.r_max / rd);

@@ -3,14 +3,14 @@
 
 use std::f64::consts::PI;
 
-use rand::Rng;
+use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use super::equilibrium::EquilibriumOptions;
-use super::exact::{check_r_max, invert_in_log_r};
+use super::exact::invert_in_log_r;
 use super::quad::{integrate, Pchip};
-use super::spherical::{sample_speed, ErgodicDf};
-use super::{par_generate, random_unit_vector, IcsError};
+use super::spherical::{sample_isotropic, sample_speed, ErgodicDf, IsotropicModel};
+use super::IcsError;
 use crate::phase::PhaseSpace;
 use crate::potential::SphericalProfile;
 
@@ -284,6 +284,23 @@ impl<'a> EddingtonDf<'a> {
         }
     }
 
+    /// Draw `n` particles: radius by inverting M(<r)/M (uniform deviate on
+    /// [0, M(<r_max)/M)), speed from v^2 f(Psi - v^2/2) by rejection, isotropic directions.
+    pub fn sample(
+        &self,
+        n: usize,
+        seed: u64,
+        options: &EquilibriumOptions,
+    ) -> Result<Vec<PhaseSpace>, IcsError> {
+        sample_isotropic(self, n, seed, TAG_EDDINGTON, options)
+    }
+}
+
+impl IsotropicModel for EddingtonDf<'_> {
+    fn mass_fraction(&self, r: f64) -> f64 {
+        self.profile.enclosed_mass(r) / self.total_mass
+    }
+
     /// The radius enclosing mass fraction `x` in [0, 1).
     fn radius_of_mass_fraction(&self, x: f64) -> f64 {
         if x <= 0.0 {
@@ -317,29 +334,8 @@ impl<'a> EddingtonDf<'a> {
         )
     }
 
-    /// Draw `n` particles: radius by inverting M(<r)/M (uniform deviate on
-    /// [0, M(<r_max)/M)), speed from v^2 f(Psi - v^2/2) by rejection, isotropic directions.
-    pub fn sample(
-        &self,
-        n: usize,
-        seed: u64,
-        options: &EquilibriumOptions,
-    ) -> Result<Vec<PhaseSpace>, IcsError> {
-        let m_max = match check_r_max(options)? {
-            Some(r) => (self.profile.enclosed_mass(r) / self.total_mass).min(1.0),
-            None => 1.0,
-        };
-        par_generate(n, seed, TAG_EDDINGTON, |rng| {
-            let x = rng.random::<f64>() * m_max;
-            let r = self.radius_of_mass_fraction(x);
-            let v = sample_speed(self, -self.profile.phi(r), rng)?;
-            let ux = random_unit_vector(rng);
-            let uv = random_unit_vector(rng);
-            Ok(PhaseSpace::new(
-                [r * ux[0], r * ux[1], r * ux[2]],
-                [v * uv[0], v * uv[1], v * uv[2]],
-            ))
-        })
+    fn speed(&self, r: f64, rng: &mut Pcg64) -> Result<f64, IcsError> {
+        sample_speed(self, -self.profile.phi(r), rng)
     }
 }
 
@@ -479,6 +475,20 @@ mod tests {
         worst
     }
 
+    /// [`max_rel_err`] of `df` against `exact`, reported and held below `tol`.
+    fn assert_df_close(
+        name: &str,
+        df: &EddingtonDf,
+        exact: impl Fn(f64) -> f64,
+        psi0: f64,
+        eta_lo: f64,
+        tol: f64,
+    ) {
+        let err = max_rel_err(df, exact, psi0, eta_lo);
+        eprintln!("{name} max rel err {err:e}");
+        assert!(err < tol, "{name}: {err}");
+    }
+
     #[test]
     fn eddington_reproduces_the_exact_dfs() {
         let h = test_profiles::Dehnen {
@@ -492,23 +502,17 @@ mod tests {
         let psi0 = G * h.m / h.a;
         // The closed form cancels as q^5 at small q: its own error is 3e-16/q^4, so it is
         // compared only where E/Psi0 > 5e-5.
-        let err = max_rel_err(&df, |e| hernquist_df(h.m, h.a, e), psi0, -10.0);
-        eprintln!("Hernquist max rel err {err:e}");
-        assert!(err < 1e-5, "Hernquist: {err}");
+        assert_df_close("Hernquist", &df, |e| hernquist_df(h.m, h.a, e), psi0, -10.0, 1e-5);
 
         let p = test_profiles::Plummer { m: 5e5, a: 0.02 };
         let df = EddingtonDf::new(&p).unwrap();
         let exact = PlummerDf::new(p.m, p.a).unwrap();
-        let err = max_rel_err(&df, |e| exact.df(e), exact.psi(0.0), -20.0);
-        eprintln!("Plummer max rel err {err:e}");
-        assert!(err < 5e-5, "Plummer: {err}");
+        assert_df_close("Plummer", &df, |e| exact.df(e), exact.psi(0.0), -20.0, 5e-5);
 
         let i = test_profiles::Isochrone { m: 3.334e11, b: 5.0 };
         let df = EddingtonDf::new(&i).unwrap();
         let exact = IsochroneDf::new(i.m, i.b).unwrap();
-        let err = max_rel_err(&df, |e| exact.df(e), exact.psi(0.0), -20.0);
-        eprintln!("isochrone max rel err {err:e}");
-        assert!(err < 5e-5, "isochrone: {err}");
+        assert_df_close("isochrone", &df, |e| exact.df(e), exact.psi(0.0), -20.0, 5e-5);
     }
 
     #[test]

@@ -3,25 +3,18 @@
 use std::f64::consts::PI;
 
 use rand::Rng;
+use rand_pcg::Pcg64;
 
 use super::equilibrium::EquilibriumOptions;
 use super::quad::newton_bisect;
-use super::spherical::{sample_speed, ErgodicDf};
-use super::{par_generate, positive, random_unit_vector, IcsError};
+use super::spherical::{sample_isotropic, sample_speed, ErgodicDf, IsotropicModel};
+use super::{positive, IcsError};
 use crate::phase::PhaseSpace;
 use crate::units::G;
 
 /// Recipe tags that separate the random streams of the samplers under one seed.
 pub(crate) const TAG_PLUMMER: u64 = 0x504c_554d;
 pub(crate) const TAG_ISOCHRONE: u64 = 0x4953_4f43;
-
-/// Validate the optional truncation radius.
-pub(crate) fn check_r_max(options: &EquilibriumOptions) -> Result<Option<f64>, IcsError> {
-    match options.r_max {
-        None => Ok(None),
-        Some(r) => positive("r_max (kpc)", r).map(Some),
-    }
-}
 
 /// Solve F(r) = `target` for r, where `frac(x)` returns (F(e^x), dF/dx) for a cumulative
 /// mass fraction F increasing in x = ln r, bracketed by [lo, hi] in x, starting from the
@@ -109,28 +102,30 @@ impl PlummerDf {
         seed: u64,
         options: &EquilibriumOptions,
     ) -> Result<Vec<PhaseSpace>, IcsError> {
-        let m_max = match check_r_max(options)? {
-            Some(r) => self.mass_fraction(r),
-            None => 1.0,
+        sample_isotropic(self, n, seed, TAG_PLUMMER, options)
+    }
+}
+
+impl IsotropicModel for PlummerDf {
+    fn mass_fraction(&self, r: f64) -> f64 {
+        PlummerDf::mass_fraction(self, r)
+    }
+
+    /// r = a (X^{-2/3} - 1)^{-1/2}.
+    fn radius_of_mass_fraction(&self, x: f64) -> f64 {
+        self.a / (x.powf(-2.0 / 3.0) - 1.0).sqrt()
+    }
+
+    /// v = q v_esc(r), q by rejection from g(q) = q^2 (1 - q^2)^{7/2} under 0.1.
+    fn speed(&self, r: f64, rng: &mut Pcg64) -> Result<f64, IcsError> {
+        let q = loop {
+            let q: f64 = rng.random();
+            let y = 0.1 * rng.random::<f64>();
+            if y < q * q * (1.0 - q * q).powf(3.5) {
+                break q;
+            }
         };
-        par_generate(n, seed, TAG_PLUMMER, |rng| {
-            let x = rng.random::<f64>() * m_max;
-            let r = self.a / (x.powf(-2.0 / 3.0) - 1.0).sqrt();
-            let q = loop {
-                let q: f64 = rng.random();
-                let y = 0.1 * rng.random::<f64>();
-                if y < q * q * (1.0 - q * q).powf(3.5) {
-                    break q;
-                }
-            };
-            let v = q * (2.0 * self.psi(r)).sqrt();
-            let ux = random_unit_vector(rng);
-            let uv = random_unit_vector(rng);
-            Ok(PhaseSpace::new(
-                [r * ux[0], r * ux[1], r * ux[2]],
-                [v * uv[0], v * uv[1], v * uv[2]],
-            ))
-        })
+        Ok(q * (2.0 * self.psi(r)).sqrt())
     }
 }
 
@@ -202,6 +197,24 @@ impl IsochroneDf {
         c * e.sqrt() / (w * w * w * w) * isochrone_bracket(e)
     }
 
+    /// Draw `n` particles: radius by inverting M(<r) (safeguarded Newton in ln r), speed by
+    /// rejection from v^2 f(Psi - v^2/2) under a rigorous piecewise envelope (f increases
+    /// with E), isotropic directions.
+    pub fn sample(
+        &self,
+        n: usize,
+        seed: u64,
+        options: &EquilibriumOptions,
+    ) -> Result<Vec<PhaseSpace>, IcsError> {
+        sample_isotropic(self, n, seed, TAG_ISOCHRONE, options)
+    }
+}
+
+impl IsotropicModel for IsochroneDf {
+    fn mass_fraction(&self, r: f64) -> f64 {
+        IsochroneDf::mass_fraction(self, r)
+    }
+
     /// The radius enclosing mass fraction `x` in [0, 1).
     fn radius_of_mass_fraction(&self, x: f64) -> f64 {
         if x <= 0.0 {
@@ -231,30 +244,8 @@ impl IsochroneDf {
         )
     }
 
-    /// Draw `n` particles: radius by inverting M(<r) (safeguarded Newton in ln r), speed by
-    /// rejection from v^2 f(Psi - v^2/2) under a rigorous piecewise envelope (f increases
-    /// with E), isotropic directions.
-    pub fn sample(
-        &self,
-        n: usize,
-        seed: u64,
-        options: &EquilibriumOptions,
-    ) -> Result<Vec<PhaseSpace>, IcsError> {
-        let m_max = match check_r_max(options)? {
-            Some(r) => self.mass_fraction(r),
-            None => 1.0,
-        };
-        par_generate(n, seed, TAG_ISOCHRONE, |rng| {
-            let x = rng.random::<f64>() * m_max;
-            let r = self.radius_of_mass_fraction(x);
-            let v = sample_speed(self, self.psi(r), rng)?;
-            let ux = random_unit_vector(rng);
-            let uv = random_unit_vector(rng);
-            Ok(PhaseSpace::new(
-                [r * ux[0], r * ux[1], r * ux[2]],
-                [v * uv[0], v * uv[1], v * uv[2]],
-            ))
-        })
+    fn speed(&self, r: f64, rng: &mut Pcg64) -> Result<f64, IcsError> {
+        sample_speed(self, self.psi(r), rng)
     }
 }
 

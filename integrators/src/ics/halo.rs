@@ -3,7 +3,7 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use super::{non_negative, par_generate, positive, random_unit_vector, IcsError};
+use super::{at_least_one_try, non_negative, par_generate, positive, random_unit_vector, require, IcsError};
 use crate::phase::PhaseSpace;
 use crate::potential::Potential;
 
@@ -75,21 +75,9 @@ pub fn sample_halo(
     let o = *options;
     non_negative("halo r_min (kpc)", o.r_min)?;
     positive("halo r_max (kpc)", o.r_max)?;
-    if o.r_max < o.r_min {
-        return Err(IcsError::BadParameter {
-            what: "halo r_max (kpc)",
-            value: o.r_max,
-            expected: "r_max >= r_min",
-        });
-    }
+    require("halo r_max (kpc)", o.r_max, o.r_max >= o.r_min, "r_max >= r_min")?;
     non_negative("halo sigma (km/s)", o.sigma)?;
-    if o.max_tries == 0 {
-        return Err(IcsError::BadParameter {
-            what: "halo max_tries",
-            value: 0.0,
-            expected: "at least 1",
-        });
-    }
+    at_least_one_try("halo max_tries", o.max_tries)?;
     par_generate(n, seed, TAG_HALO, |rng| {
         let draw_position = |rng: &mut rand_pcg::Pcg64| {
             let r = o.r_min + (o.r_max - o.r_min) * rng.random::<f64>();

@@ -150,30 +150,47 @@ pub(crate) fn random_unit_vector<R: rand::Rng + ?Sized>(rng: &mut R) -> Vec3 {
     [sin_t * phi.cos(), sin_t * phi.sin(), cos_t]
 }
 
-/// Check that a parameter is finite and strictly positive.
-pub(crate) fn positive(what: &'static str, value: f64) -> Result<f64, IcsError> {
-    if value.is_finite() && value > 0.0 {
+/// `value` when `ok`, else [`IcsError::BadParameter`] naming `what` and what was `expected`.
+pub(crate) fn require(
+    what: &'static str,
+    value: f64,
+    ok: bool,
+    expected: &'static str,
+) -> Result<f64, IcsError> {
+    if ok {
         Ok(value)
     } else {
         Err(IcsError::BadParameter {
             what,
             value,
-            expected: "a finite number > 0",
+            expected,
         })
     }
 }
 
+/// Check that a parameter is finite and strictly positive.
+pub(crate) fn positive(what: &'static str, value: f64) -> Result<f64, IcsError> {
+    require(
+        what,
+        value,
+        value.is_finite() && value > 0.0,
+        "a finite number > 0",
+    )
+}
+
 /// Check that a parameter is finite and >= 0.
 pub(crate) fn non_negative(what: &'static str, value: f64) -> Result<f64, IcsError> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(IcsError::BadParameter {
-            what,
-            value,
-            expected: "a finite number >= 0",
-        })
-    }
+    require(
+        what,
+        value,
+        value.is_finite() && value >= 0.0,
+        "a finite number >= 0",
+    )
+}
+
+/// Check that a draw limit allows at least one draw.
+pub(crate) fn at_least_one_try(what: &'static str, max_tries: usize) -> Result<usize, IcsError> {
+    require(what, max_tries as f64, max_tries > 0, "at least 1").map(|_| max_tries)
 }
 
 #[cfg(test)]

@@ -1,11 +1,54 @@
-//! Machinery shared by the isotropic spherical samplers: the speed sampler for an ergodic
-//! distribution function f(E) and the isotropic Jeans dispersion.
+//! Machinery shared by the isotropic spherical samplers: the particle loop of a model
+//! drawn by inverting its mass profile, the speed sampler for an ergodic distribution
+//! function f(E) and the isotropic Jeans dispersion.
 
 use rand::Rng;
+use rand_pcg::Pcg64;
 
+use super::equilibrium::EquilibriumOptions;
 use super::quad::integrate;
-use super::IcsError;
+use super::{par_generate, positive, random_unit_vector, IcsError};
+use crate::phase::PhaseSpace;
 use crate::potential::SphericalProfile;
+
+/// An isotropic spherical model that [`sample_isotropic`] can draw particles from.
+pub(crate) trait IsotropicModel: Sync {
+    /// Enclosed mass fraction M(<r)/M.
+    fn mass_fraction(&self, r: f64) -> f64;
+    /// The radius enclosing mass fraction `x` in [0, 1).
+    fn radius_of_mass_fraction(&self, x: f64) -> f64;
+    /// A speed (km/s) at radius `r` from the isotropic conditional density
+    /// p(v | r) ∝ v^2 f(Psi(r) - v^2/2) (BT08 eq. 4.43).
+    fn speed(&self, r: f64, rng: &mut Pcg64) -> Result<f64, IcsError>;
+}
+
+/// Draw `n` particles of an isotropic spherical model, reproducibly from `seed` (random
+/// stream `tag`, see [`crate::ics`]): the radius by inverse transform of the mass profile,
+/// r = M^{-1}(X M) with X uniform on [0, M(<r_max)/M) (`options.r_max`, or the whole model),
+/// the speed from [`IsotropicModel::speed`], and independent isotropic directions for the
+/// position and the velocity.
+pub(crate) fn sample_isotropic(
+    model: &dyn IsotropicModel,
+    n: usize,
+    seed: u64,
+    tag: u64,
+    options: &EquilibriumOptions,
+) -> Result<Vec<PhaseSpace>, IcsError> {
+    let x_max = match options.r_max {
+        None => 1.0,
+        Some(r) => model.mass_fraction(positive("r_max (kpc)", r)?).min(1.0),
+    };
+    par_generate(n, seed, tag, |rng| {
+        let r = model.radius_of_mass_fraction(rng.random::<f64>() * x_max);
+        let v = model.speed(r, rng)?;
+        let ux = random_unit_vector(rng);
+        let uv = random_unit_vector(rng);
+        Ok(PhaseSpace::new(
+            [r * ux[0], r * ux[1], r * ux[2]],
+            [v * uv[0], v * uv[1], v * uv[2]],
+        ))
+    })
+}
 
 /// An ergodic distribution function f(E) of the binding energy E = Psi - v^2/2 > 0
 /// (Psi = -Phi), known up to a constant factor.
