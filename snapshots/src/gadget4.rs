@@ -155,12 +155,8 @@ fn header(w: &mut H5Writer<'_>, n: u64, time_gyr: f64) {
         .attr(h, "MassTable", [0.0f64; 6])
         .attr(h, "Time", gyr_to_internal(time_gyr))
         .attr(h, "Redshift", 0.0)
-        .attr(h, "NumFilesPerSnapshot", 1i32)
-        .attr(h, "BoxSize", 0.0)
-        .attr(h, "Omega0", 0.0)
-        .attr(h, "OmegaLambda", 0.0)
-        .attr(h, "HubbleParam", 1.0)
         .attr(h, "Flag_DoublePrecision", 1i32);
+    single_file_non_cosmological(w, h);
     w.attr("/", "length_unit", "kpc")
         .attr("/", "velocity_unit", "km/s")
         .attr("/", "mass_unit", "Msun")
@@ -174,17 +170,24 @@ fn header(w: &mut H5Writer<'_>, n: u64, time_gyr: f64) {
         .attr("/", "source", concat!("actionfinder ", env!("CARGO_PKG_VERSION")));
 }
 
+/// The attributes Gadget-4 repeats in `/Header` and `/Parameters` for a non-cosmological
+/// run written as one file per snapshot: no expansion (Omega0 = OmegaLambda = 0,
+/// HubbleParam = 1), open boundaries (BoxSize = 0), NumFilesPerSnapshot = 1.
+fn single_file_non_cosmological(w: &mut H5Writer<'_>, group: &str) {
+    w.attr(group, "NumFilesPerSnapshot", 1i32)
+        .attr(group, "BoxSize", 0.0)
+        .attr(group, "Omega0", 0.0)
+        .attr(group, "OmegaLambda", 0.0)
+        .attr(group, "HubbleParam", 1.0);
+}
+
 fn parameters(w: &mut H5Writer<'_>) {
     let p = "/Parameters";
     w.attr(p, "UnitLength_in_cm", UNIT_LENGTH_IN_CM)
         .attr(p, "UnitVelocity_in_cm_per_s", UNIT_VELOCITY_IN_CM_PER_S)
         .attr(p, "UnitMass_in_g", UNIT_MASS_IN_G)
-        .attr(p, "ComovingIntegrationOn", 0i32)
-        .attr(p, "Omega0", 0.0)
-        .attr(p, "OmegaLambda", 0.0)
-        .attr(p, "HubbleParam", 1.0)
-        .attr(p, "BoxSize", 0.0)
-        .attr(p, "NumFilesPerSnapshot", 1i32);
+        .attr(p, "ComovingIntegrationOn", 0i32);
+    single_file_non_cosmological(w, p);
     w.attr("/Config", "NTYPES", 6i32)
         .attr("/Config", "DOUBLEPRECISION", 1i32);
 }

@@ -672,35 +672,28 @@ trait Container {
     fn attr(&mut self, name: &str, value: lib::AttrValue);
 }
 
-impl Container for lib::FileBuilder {
-    fn dataset(&mut self, name: &str) -> &mut lib::DatasetBuilder {
-        self.create_dataset(name)
-    }
-    fn group(&mut self, name: &str) -> lib::GroupBuilder {
-        self.create_group(name)
-    }
-    fn add(&mut self, group: lib::FinishedGroup) {
-        self.add_group(group);
-    }
-    fn attr(&mut self, name: &str, value: lib::AttrValue) {
-        self.set_attr(name, value);
-    }
+/// The file and group builders have the same inherent methods under these names; one
+/// delegating impl serves both.
+macro_rules! impl_container {
+    ($($builder:ty),+) => {$(
+        impl Container for $builder {
+            fn dataset(&mut self, name: &str) -> &mut lib::DatasetBuilder {
+                self.create_dataset(name)
+            }
+            fn group(&mut self, name: &str) -> lib::GroupBuilder {
+                self.create_group(name)
+            }
+            fn add(&mut self, group: lib::FinishedGroup) {
+                self.add_group(group);
+            }
+            fn attr(&mut self, name: &str, value: lib::AttrValue) {
+                self.set_attr(name, value);
+            }
+        }
+    )+};
 }
 
-impl Container for lib::GroupBuilder {
-    fn dataset(&mut self, name: &str) -> &mut lib::DatasetBuilder {
-        self.create_dataset(name)
-    }
-    fn group(&mut self, name: &str) -> lib::GroupBuilder {
-        self.create_group(name)
-    }
-    fn add(&mut self, group: lib::FinishedGroup) {
-        self.add_group(group);
-    }
-    fn attr(&mut self, name: &str, value: lib::AttrValue) {
-        self.set_attr(name, value);
-    }
-}
+impl_container!(lib::FileBuilder, lib::GroupBuilder);
 
 fn emit_group<C: Container>(target: &mut C, node: &Node<'_, '_>) {
     for (name, value) in node.attrs {

@@ -2,22 +2,34 @@
 
 use super::PotentialError;
 
-/// `value` when it is finite and > 0, else [`PotentialError::BadParameter`].
-pub(crate) fn positive(
+/// `value` when `ok`, else [`PotentialError::BadParameter`] saying what was `expected`.
+fn require(
     potential: &'static str,
     parameter: &'static str,
     value: f64,
+    ok: bool,
+    expected: &'static str,
 ) -> Result<f64, PotentialError> {
-    if value.is_finite() && value > 0.0 {
+    if ok {
         Ok(value)
     } else {
         Err(PotentialError::BadParameter {
             potential,
             parameter,
             value,
-            expected: "a finite number > 0",
+            expected,
         })
     }
+}
+
+/// `value` when it is finite and > 0, else [`PotentialError::BadParameter`].
+pub(crate) fn positive(
+    potential: &'static str,
+    parameter: &'static str,
+    value: f64,
+) -> Result<f64, PotentialError> {
+    let ok = value.is_finite() && value > 0.0;
+    require(potential, parameter, value, ok, "a finite number > 0")
 }
 
 /// `value` when it is finite and >= 0, else [`PotentialError::BadParameter`].
@@ -26,16 +38,8 @@ pub(crate) fn non_negative(
     parameter: &'static str,
     value: f64,
 ) -> Result<f64, PotentialError> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(PotentialError::BadParameter {
-            potential,
-            parameter,
-            value,
-            expected: "a finite number >= 0",
-        })
-    }
+    let ok = value.is_finite() && value >= 0.0;
+    require(potential, parameter, value, ok, "a finite number >= 0")
 }
 
 /// `value` when `lo <= value < hi`, else [`PotentialError::BadParameter`] with `expected`.
@@ -47,16 +51,8 @@ pub(crate) fn in_range(
     hi: f64,
     expected: &'static str,
 ) -> Result<f64, PotentialError> {
-    if value.is_finite() && value >= lo && value < hi {
-        Ok(value)
-    } else {
-        Err(PotentialError::BadParameter {
-            potential,
-            parameter,
-            value,
-            expected,
-        })
-    }
+    let ok = value.is_finite() && value >= lo && value < hi;
+    require(potential, parameter, value, ok, expected)
 }
 
 /// Shortest text that reads back to exactly `x` (plain digits for ordinary magnitudes,
