@@ -165,6 +165,12 @@ fn message(e: H5Error) -> String {
     e.to_string()
 }
 
+/// Assert that the error's message contains every one of `parts` (shown when it does not).
+fn assert_says(e: H5Error, parts: &[&str]) {
+    let m = message(e);
+    assert!(parts.iter().all(|p| m.contains(p)), "{m}\nwanted: {parts:?}");
+}
+
 #[test]
 fn shape_errors_name_file_dataset_and_expectation() {
     let dir = tmp();
@@ -176,11 +182,12 @@ fn shape_errors_name_file_dataset_and_expectation() {
     let e = f
         .read_f64_shaped("/PartType1/Coordinates", &[Dim::Any("n"), Dim::Is(3)])
         .unwrap_err();
-    let m = message(e);
-    assert!(m.contains("snap_003.hdf5"), "{m}");
-    assert!(
-        m.contains("dataset /PartType1/Coordinates: expected shape [n,3], found shape [5]"),
-        "{m}"
+    assert_says(
+        e,
+        &[
+            "snap_003.hdf5",
+            "dataset /PartType1/Coordinates: expected shape [n,3], found shape [5]",
+        ],
     );
     let e = f
         .expect_shape("/PartType1/Coordinates", &[Dim::Named("S", 4)])
@@ -200,44 +207,40 @@ fn missing_objects_and_wrong_types_are_named() {
     let (xv, ids) = sample_values();
     sample(&xv, &ids).write(&path).unwrap();
     let f = H5File::open(&path).unwrap();
-    let m = message(f.read_f64("/streams/t").unwrap_err());
-    assert!(
-        m.contains("a.h5") && m.contains("dataset /streams/t: not found"),
-        "{m}"
+    assert_says(
+        f.read_f64("/streams/t").unwrap_err(),
+        &["a.h5", "dataset /streams/t: not found"],
     );
-    let m = message(f.read_f64("/streams").unwrap_err());
-    assert!(
-        m.contains("dataset /streams: expected a dataset, found a group"),
-        "{m}"
+    assert_says(
+        f.read_f64("/streams").unwrap_err(),
+        &["dataset /streams: expected a dataset, found a group"],
     );
-    let m = message(f.datasets("/streams/xv").unwrap_err());
-    assert!(
-        m.contains("group /streams/xv: expected a group, found a dataset"),
-        "{m}"
+    assert_says(
+        f.datasets("/streams/xv").unwrap_err(),
+        &["group /streams/xv: expected a group, found a dataset"],
     );
-    let m = message(f.groups("/nothing").unwrap_err());
-    assert!(m.contains("group /nothing: not found"), "{m}");
-    let m = message(f.attr_str("/Header", "Time").unwrap_err());
-    assert!(m.contains("attribute Time of /Header: not found"), "{m}");
-    let m = message(f.attr_str("/", "seed").unwrap_err());
-    assert!(
-        m.contains("attribute seed of /: expected a string, found u64 12345"),
-        "{m}"
+    assert_says(f.groups("/nothing").unwrap_err(), &["group /nothing: not found"]);
+    assert_says(
+        f.attr_str("/Header", "Time").unwrap_err(),
+        &["attribute Time of /Header: not found"],
     );
-    let m = message(f.attr_u64s("/Header", "Flags").unwrap_err());
-    assert!(m.contains("expected non-negative integers"), "{m}");
-    let m = message(f.read_u64("/types/f32").unwrap_err());
-    assert!(
-        m.contains("dataset /types/f32: expected integer elements, found element type f32"),
-        "{m}"
+    assert_says(
+        f.attr_str("/", "seed").unwrap_err(),
+        &["attribute seed of /: expected a string, found u64 12345"],
     );
-    let m = message(f.read_u64("/types/i64").unwrap_err());
-    assert!(
-        m.contains("expected non-negative integers, found -9223372036854775808 at index 0"),
-        "{m}"
+    assert_says(
+        f.attr_u64s("/Header", "Flags").unwrap_err(),
+        &["expected non-negative integers"],
     );
-    let m = message(f.attrs("/nope").unwrap_err());
-    assert!(m.contains("object /nope: not found"), "{m}");
+    assert_says(
+        f.read_u64("/types/f32").unwrap_err(),
+        &["dataset /types/f32: expected integer elements, found element type f32"],
+    );
+    assert_says(
+        f.read_u64("/types/i64").unwrap_err(),
+        &["expected non-negative integers, found -9223372036854775808 at index 0"],
+    );
+    assert_says(f.attrs("/nope").unwrap_err(), &["object /nope: not found"]);
 }
 
 #[test]
@@ -246,21 +249,28 @@ fn writer_rejects_inconsistent_contents_naming_the_file() {
     let path = dir.path().join("bad.h5");
     let mut w = H5Writer::new();
     w.dataset("/a/x", vec![1.0, 2.0, 3.0], &[2, 2]);
-    let m = message(w.write(&path).unwrap_err());
-    assert!(
-        m.contains("bad.h5") && m.contains("dataset /a/x: shape [2,2] holds 4 elements, but 3 were given"),
-        "{m}"
+    assert_says(
+        w.write(&path).unwrap_err(),
+        &[
+            "bad.h5",
+            "dataset /a/x: shape [2,2] holds 4 elements, but 3 were given",
+        ],
     );
     assert!(!path.exists(), "nothing written on error");
 
     let mut w = H5Writer::new();
     w.dataset("/a", vec![1.0], &[1]).dataset("/a/x", vec![1.0], &[1]);
-    let m = message(w.write(&path).unwrap_err());
-    assert!(m.contains("/a is a dataset and cannot also be a group"), "{m}");
+    assert_says(
+        w.write(&path).unwrap_err(),
+        &["/a is a dataset and cannot also be a group"],
+    );
 
     let mut w = H5Writer::new();
     w.dataset("/a", vec![1.0], &[1]).group("/a");
-    assert!(message(w.write(&path).unwrap_err()).contains("/a is a group and cannot also be a dataset"));
+    assert_says(
+        w.write(&path).unwrap_err(),
+        &["/a is a group and cannot also be a dataset"],
+    );
 
     let mut w = H5Writer::new();
     w.dataset("/", vec![1.0], &[1]);
@@ -268,10 +278,9 @@ fn writer_rejects_inconsistent_contents_naming_the_file() {
 
     let mut w = H5Writer::new();
     w.dataset("/x", vec![1.0], &[1]);
-    let m = message(w.write(dir.path().join("no/such/dir/x.h5")).unwrap_err());
-    assert!(
-        m.contains("no/such/dir/x.h5") && m.contains("cannot write"),
-        "{m}"
+    assert_says(
+        w.write(dir.path().join("no/such/dir/x.h5")).unwrap_err(),
+        &["no/such/dir/x.h5", "cannot write"],
     );
 }
 
@@ -279,11 +288,7 @@ fn writer_rejects_inconsistent_contents_naming_the_file() {
 fn missing_file_is_a_clean_error() {
     let e = H5File::open("/definitely/not/here.h5").unwrap_err();
     assert!(matches!(e, H5Error::Io { .. }));
-    let m = message(e);
-    assert!(
-        m.contains("/definitely/not/here.h5") && m.contains("cannot open"),
-        "{m}"
-    );
+    assert_says(e, &["/definitely/not/here.h5", "cannot open"]);
 }
 
 #[test]
