@@ -14,6 +14,9 @@
 #[allow(dead_code)]
 pub(crate) mod quadrature;
 
+mod isochrone;
+pub use isochrone::{isochrone_jacobians, IsochroneFinder, IsochroneJacobian};
+
 use rayon::prelude::*;
 
 use crate::phase::PhaseSpace;
