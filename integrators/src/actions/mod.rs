@@ -17,6 +17,9 @@ pub(crate) mod quadrature;
 mod isochrone;
 pub use isochrone::{isochrone_jacobians, IsochroneFinder, IsochroneJacobian};
 
+pub mod staeckel;
+pub use staeckel::{estimate_focal_distance, FocalDistance, StaeckelFinder};
+
 use rayon::prelude::*;
 
 use crate::phase::PhaseSpace;
