@@ -400,6 +400,16 @@ fn diff_af(a: &ActionAngle, b: &ActionAngle) -> Diff {
 /// of `w`, integrated (Yoshida 4th order, steps refined until energy is kept to 1e-10) over
 /// 3 radial periods and sampled 60 times; also the largest relative change of the actions.
 fn along_orbit(pot: &dyn Potential, finder: &dyn ActionFinder, w: &PhaseSpace) -> (f64, f64) {
+    along_orbit_angles(pot, finder, w, 3)
+}
+
+/// [`along_orbit`] checking only the first `n_angles` angles.
+fn along_orbit_angles(
+    pot: &dyn Potential,
+    finder: &dyn ActionFinder,
+    w: &PhaseSpace,
+    n_angles: usize,
+) -> (f64, f64) {
     let start = finder.action_angle(w).unwrap();
     let period = TAU / start.frequencies[0];
     let times: Vec<f64> = (0..=60).map(|k| 3.0 * period * k as f64 / 60.0).collect();
@@ -418,7 +428,9 @@ fn along_orbit(pot: &dyn Potential, finder: &dyn ActionFinder, w: &PhaseSpace) -
         let aa = finder.action_angle(p).unwrap();
         for k in 0..3 {
             let predicted = start.angles[k] + start.frequencies[k] * t;
-            angles = angles.max(angle_diff(aa.angles[k], predicted));
+            if k < n_angles {
+                angles = angles.max(angle_diff(aa.angles[k], predicted));
+            }
             actions = actions.max((aa.actions[k] - start.actions[k]).abs() / scale);
         }
     }
@@ -659,6 +671,56 @@ fn conserved_along_an_orbit_in_kuzmin_kutuzov() {
     let (angles, actions) = along_orbit(&pot, &finder, &w);
     println!("midplane orbit from a turning point: actions {actions:.1e}, angles {angles:.1e}");
     assert!(actions < 1e-8 && angles < 1e-6, "{actions:e} {angles:e}");
+    // L_z = 0: the orbit crosses the axis (where theta_phi, undefined, jumps by pi).
+    let w = PhaseSpace::new([8.0, 0.0, 1.0], [10.0, 0.0, 50.0]);
+    let (angles, actions) = along_orbit_angles(&pot, &finder, &w, 2);
+    println!("orbit with L_z = 0: actions {actions:.1e}, theta_r and theta_z {angles:.1e}");
+    assert!(actions < 1e-8 && angles < 1e-6, "{actions:e} {angles:e}");
+}
+
+/// Circular orbits have J_R = J_z = 0 and the epicyclic frequencies
+/// `kappa^2 = d2Phi/dR2 + 3/R dPhi/dR`, `nu^2 = d2Phi/dz2`, `Omega_phi = v_c / R`
+/// (Binney & Tremaine 2008 §3.2.3), exactly in a Staeckel potential and in the fudge alike
+/// (it keeps the potential exact along the midplane and along the point's own u-line). A
+/// planar orbit has J_z = 0 and finite frequencies.
+#[test]
+fn circular_and_planar_orbits() {
+    let kk = kuzmin_kutuzov();
+    let cases: [(Arc<dyn Potential>, f64); 2] = [(Arc::new(kk), kk.delta()), (Arc::new(mw2014()), 3.2)];
+    for (pot, delta) in cases {
+        let finder = StaeckelFinder::new(pot.clone(), FocalDistance::Fixed(delta)).unwrap();
+        for r in [2.0, 8.0, 20.0] {
+            let (a, h) = (pot.acceleration(&[r, 0.0, 0.0]), pot.hessian(&[r, 0.0, 0.0]));
+            let vc = (-a[0] * r).sqrt();
+            let expected = [(h[0][0] - 3.0 * a[0] / r).sqrt(), h[2][2].sqrt(), vc / r];
+            let aa = finder
+                .action_angle(&PhaseSpace::new([r, 0.0, 0.0], [0.0, vc, 0.0]))
+                .unwrap();
+            let scale = aa.actions[2];
+            assert!(
+                aa.actions[0].abs() < 1e-8 * scale && aa.actions[1].abs() < 1e-8 * scale,
+                "{aa:?}"
+            );
+            for (k, (got, want)) in aa.frequencies.iter().zip(expected).enumerate() {
+                assert!(
+                    (got / want - 1.0).abs() < 1e-6,
+                    "{} R={r}: Omega_{k} {got} vs {want}",
+                    pot.spec()
+                );
+            }
+            let planar = finder
+                .action_angle(&PhaseSpace::new([r, 0.0, 0.0], [20.0, vc, 0.0]))
+                .unwrap();
+            assert!(
+                planar.actions[0] > 0.0 && planar.actions[1].abs() < 1e-8 * scale,
+                "{planar:?}"
+            );
+            assert!(
+                planar.frequencies.iter().all(|f| f.is_finite() && *f > 0.0),
+                "{planar:?}"
+            );
+        }
+    }
 }
 
 /// A potential without symmetry, for the error path.

@@ -26,6 +26,8 @@ mod coords;
 mod delta;
 mod motion;
 mod oscillation;
+mod rule;
+mod turning;
 
 use std::f64::consts::{FRAC_PI_2, PI, SQRT_2};
 use std::sync::Arc;
@@ -36,7 +38,8 @@ use crate::potential::{Potential, Symmetry};
 use coords::{Cylindrical, Prolate};
 pub use delta::estimate_focal_distance;
 use motion::{Separable, UMotion, VMotion};
-use oscillation::{turning_point, Integrals, Layout, Oscillation, Rule, Side};
+use oscillation::{Integrals, Layout, Oscillation, Rules};
+use turning::{turning_point, Side};
 
 /// The focal distance Delta (kpc) of the prolate spheroidal coordinates.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,7 +58,7 @@ pub enum FocalDistance {
 pub struct StaeckelFinder {
     pot: Arc<dyn Potential>,
     delta: FocalDistance,
-    rule: Rule,
+    rules: Rules,
 }
 
 impl std::fmt::Debug for StaeckelFinder {
@@ -88,7 +91,7 @@ impl StaeckelFinder {
         Ok(Self {
             pot,
             delta,
-            rule: Rule::new(),
+            rules: Rules::new(),
         })
     }
 
@@ -127,12 +130,12 @@ impl ActionFinder for StaeckelFinder {
         let b = 0.5 * c.lz * c.lz / (delta * delta);
         let um = UMotion::new(pot, delta, energy, b, &x, p_u);
         let vm = VMotion::new(pot, delta, (energy, b), &x, phi_x, p_v);
-        let uo = u_oscillation(&um, &self.rule, &x, p_u, delta, b == 0.0)?;
-        let vo = v_oscillation(&vm, &self.rule, &x, p_v, (pot, delta), b == 0.0)?;
-        let (fu, fv) = (uo.integrals(&self.rule), vo.integrals(&self.rule));
+        let uo = u_oscillation(&um, &self.rules, &x, p_u, delta, b == 0.0)?;
+        let vo = v_oscillation(&vm, &self.rules, &x, p_v, (pot, delta), b == 0.0)?;
+        let (fu, fv) = (uo.integrals(&self.rules), vo.integrals(&self.rules));
         let d = Derivatives::new(&fu, &fv, delta, c.lz);
-        let path_u = uo.path(&self.rule, &fu, uo.anomaly(x.u, p_u >= 0.0));
-        let path_v = vo.path(&self.rule, &fv, vo.anomaly(x.v, p_v >= 0.0));
+        let path_u = uo.path(&self.rules, &fu, uo.anomaly(x.u, p_u >= 0.0));
+        let path_v = vo.path(&self.rules, &fv, vo.anomaly(x.v, p_v >= 0.0));
         // dW/dE (the time since (u_min, v_min)), dW/dL_z, dW/dI_3.
         let k = delta / SQRT_2;
         let w_e = k * (path_u[0] + path_v[0]);
@@ -166,7 +169,7 @@ impl ActionFinder for StaeckelFinder {
 /// The u-oscillation between its turning points on either side of the point.
 fn u_oscillation(
     um: &UMotion,
-    rule: &Rule,
+    rules: &Rules,
     x: &Prolate,
     p_u: f64,
     delta: f64,
@@ -175,13 +178,13 @@ fn u_oscillation(
     let s_x = 0.5 * p_u * p_u / (delta * delta);
     let u_min = turning_point(um, x.u, s_x, Side::Below, axis)?;
     let u_max = turning_point(um, x.u, s_x, Side::Above, false)?;
-    Oscillation::new(um, rule, (u_min, u_max), Layout::Full)
+    Oscillation::new(um, rules, (u_min, u_max), Layout::Full)
 }
 
 /// The v-oscillation between v_min and pi - v_min, through the midplane.
 fn v_oscillation(
     vm: &VMotion,
-    rule: &Rule,
+    rules: &Rules,
     x: &Prolate,
     p_v: f64,
     (pot, delta): (&dyn Potential, f64),
@@ -197,7 +200,7 @@ fn v_oscillation(
     }
     let v_min = turning_point(vm, v_near, s_x, Side::Below, axis)?;
     let midplane = midplane_scale(pot, x, v_min, delta);
-    Oscillation::new(vm, rule, (v_min, PI - v_min), Layout::Half { midplane })
+    Oscillation::new(vm, rules, (v_min, PI - v_min), Layout::Half { midplane })
 }
 
 /// How far (in v) from the midplane the potential along the line u = u_x stops being

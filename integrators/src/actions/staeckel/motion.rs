@@ -30,6 +30,9 @@ pub(super) trait Separable {
 
     /// Absolute rounding noise of S: values of S below it carry no sign information.
     fn noise(&self) -> f64;
+
+    /// Whether the centrifugal barrier `L_z^2 / (2 Delta^2 w)` is present (L_z != 0).
+    fn barrier(&self) -> bool;
 }
 
 /// The centrifugal term `L_z^2 / (2 Delta^2 w)`, zero when L_z = 0 (also where w = 0).
@@ -90,6 +93,10 @@ impl Separable for UMotion<'_> {
 
     fn noise(&self) -> f64 {
         self.noise
+    }
+
+    fn barrier(&self) -> bool {
+        self.b > 0.0
     }
 }
 
@@ -153,5 +160,9 @@ impl Separable for VMotion<'_> {
 
     fn noise(&self) -> f64 {
         self.noise
+    }
+
+    fn barrier(&self) -> bool {
+        self.b > 0.0
     }
 }
