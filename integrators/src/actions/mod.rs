@@ -13,6 +13,9 @@
 // Used by the spherical and Staeckel finders; allowed until both call every helper.
 #[allow(dead_code)]
 pub(crate) mod quadrature;
+mod spherical;
+
+pub use spherical::SphericalFinder;
 
 mod isochrone;
 pub use isochrone::{isochrone_jacobians, IsochroneFinder, IsochroneJacobian};
