@@ -25,6 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Integrate orbits in a known potential and write a streams dataset (and snapshots).
     Generate(GenerateArgs),
+    /// Classic actions, angles and frequencies in a known potential for every point of a
+    /// streams dataset or catalog; writes a catalog.
+    Actions(ActionsArgs),
     /// The main job on built-in defaults: a Plummer validation run (paper §6.5).
     Demo(DemoArgs),
     /// Benchmarks of our own kernels (peers run side by side by the scripts in bench/).
@@ -135,7 +138,7 @@ pub struct IntegrationArgs {
     #[arg(long, value_name = "GYR")]
     pub dt: Option<f64>,
     /// Largest relative energy error allowed along each orbit (automatic steps).
-    #[arg(long, default_value_t = 1e-8)]
+    #[arg(long, default_value_t = 1e-10)]
     pub energy_tolerance: f64,
 }
 
@@ -153,6 +156,22 @@ impl IntegrationArgs {
             ..Default::default()
         })
     }
+}
+
+#[derive(Args, Debug)]
+pub struct ActionsArgs {
+    /// Potential, as for `generate`.
+    #[arg(long)]
+    pub potential: String,
+    /// auto | isochrone | spherical | staeckel | staeckel:delta=D (kpc). auto takes the exact
+    /// method where one exists, else the Staeckel fudge with the focal distance estimated.
+    #[arg(long, default_value = "auto")]
+    pub method: String,
+    /// Streams dataset or catalog (HDF5).
+    pub input: PathBuf,
+    /// Output catalog (HDF5).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -213,6 +232,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Generate(args) => {
             let summary = generate::generate(&args.config()?, &args.out)?;
             println!("{summary}");
+            Ok(())
+        }
+        Command::Actions(args) => {
+            let method = args.method.parse()?;
+            let summary = crate::classic::actions_command(&args.potential, method, &args.input, &args.out)?;
+            println!("{summary}\nwrote {}", args.out.display());
             Ok(())
         }
         Command::Demo(args) => crate::demo::run(&args),

@@ -3,10 +3,12 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
+use actionfinder_integrators::actions::ActionAngle;
 use actionfinder_integrators::integrate::{integrate_many, IntegrationOptions, Orbit};
-use actionfinder_integrators::potential::{spec, Potential};
+use actionfinder_integrators::potential::{spec, Potential, Symmetry};
 use actionfinder_integrators::units::{gyr_to_internal, internal_to_gyr};
 use actionfinder_integrators::PhaseSpace;
 use anyhow::{bail, Context, Result};
@@ -15,7 +17,9 @@ use rand_pcg::Pcg64;
 
 use actionfinder_snapshots::gadget4::{write_snapshot_dir, SnapshotData};
 
+use crate::classic::{self, Method};
 use crate::dataset::StreamsDataset;
+use crate::points::Points;
 use crate::progress;
 use crate::recipe::{self, Recipe};
 use crate::times::{snapshot_times, TimeSampling};
@@ -88,11 +92,12 @@ const SNAPSHOT_SEED_OFFSET: u64 = 0x6a09_e667_f3bc_c909;
 pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateSummary> {
     let clock = Instant::now();
     check(cfg)?;
-    let pot = spec::parse(&cfg.potential)?;
+    let pot: Arc<dyn Potential> = Arc::from(spec::parse(&cfg.potential)?);
     let starts = recipe::sample(&cfg.recipe, pot.as_ref(), cfg.streams, cfg.seed)?;
     let plan = OutputPlan::new(cfg);
     let orbits = integrate_all(pot.as_ref(), &starts, &plan, &cfg.integration)?;
-    let dataset = build_dataset(cfg, pot.as_ref(), &plan, &orbits);
+    let mut dataset = build_dataset(cfg, pot.as_ref(), &plan, &orbits);
+    add_classic_actions(&mut dataset, pot.clone())?;
     dataset
         .write(out)
         .with_context(|| format!("writing streams dataset {}", out.display()))?;
@@ -252,6 +257,33 @@ fn build_dataset(
     ds.attrs.source = format!("actionfinder {} generate", env!("CARGO_PKG_VERSION"));
     ds.attrs.seed = Some(cfg.seed);
     ds
+}
+
+/// Truth actions, angles and frequencies where an exact method exists (isochrone, any
+/// spherical model, Kuzmin-Kutuzov), and the Staeckel fudge as `/baseline/staeckel_actions`
+/// in axisymmetric potentials.
+fn add_classic_actions(ds: &mut StreamsDataset, pot: Arc<dyn Potential>) -> Result<()> {
+    let points = Points::from_dataset(ds.clone()).phase_space();
+    let field = |batch: &actionfinder_integrators::actions::Batch, f: fn(&ActionAngle) -> [f64; 3]| {
+        Some(batch.results.iter().flat_map(f).collect::<Vec<f64>>())
+    };
+    if let Ok(choice) = classic::choose(pot.clone(), Method::Auto) {
+        if choice.exact {
+            let batch = classic::run_batch(choice.finder.as_ref(), &points);
+            ds.truth.actions = field(&batch, |r| r.actions);
+            ds.truth.angles = field(&batch, |r| r.angles);
+            ds.truth.frequencies = field(&batch, |r| r.frequencies);
+        }
+    }
+    if pot.symmetry() == Symmetry::Axisymmetric {
+        let fudge = classic::choose(pot, Method::Staeckel { delta: None })?;
+        let batch = classic::run_batch(fudge.finder.as_ref(), &points);
+        ds.baselines.insert(
+            "staeckel".into(),
+            field(&batch, |r| r.actions).unwrap_or_default(),
+        );
+    }
+    Ok(())
 }
 
 fn write_snapshots(

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod catalog;
+pub mod classic;
 pub mod cli;
 pub mod dataset;
 pub mod demo;

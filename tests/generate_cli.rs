@@ -211,3 +211,218 @@ fn demo_writes_dataset_and_snapshots() {
     assert!(worst_energy_drift(&ds) < 1e-7);
     assert!(out.join("snapshots/snap_007.hdf5").exists());
 }
+
+/// Largest deviation of the truth actions along a stream, relative to the stream's |J|.
+fn worst_truth_drift(ds: &StreamsDataset) -> f64 {
+    let j = ds.truth.actions.as_ref().expect("/truth/actions");
+    let n = ds.n_stars();
+    let mut worst = 0.0f64;
+    for stream in j.chunks_exact(3 * n) {
+        let scale: f64 = stream.iter().map(|v| v.abs()).sum::<f64>() / n as f64;
+        for k in 0..3 {
+            let first = stream[k];
+            for i in 0..n {
+                worst = worst.max((stream[3 * i + k] - first).abs() / scale);
+            }
+        }
+    }
+    worst
+}
+
+#[test]
+fn generated_truth_actions_are_constant_along_each_orbit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("isochrone:M=3.334e11,b=5", "halo"),
+        ("plummer:M=5e5,a=0.02", "equilibrium"),
+        ("dehnen:M=1e11,a=3,gamma=1.5", "equilibrium"),
+        ("kuzmin-kutuzov:M=1e11,ac=2,delta=3", "disk"),
+    ];
+    for (k, (spec_text, recipe)) in cases.iter().enumerate() {
+        let out = dir.path().join(format!("{k}.h5"));
+        let args = [
+            "generate",
+            "--potential",
+            spec_text,
+            "--recipe",
+            recipe,
+            "--streams",
+            "48",
+        ];
+        run_ok(&[&args[..], &["--duration", "0.1", "--out", out.to_str().unwrap()]].concat());
+        let ds = StreamsDataset::read(&out).unwrap();
+        assert!(
+            ds.truth.angles.is_some() && ds.truth.frequencies.is_some(),
+            "{spec_text}"
+        );
+        let drift = worst_truth_drift(&ds);
+        assert!(
+            drift < 1e-8,
+            "{spec_text}: truth actions drift by {drift:e} along an orbit"
+        );
+        assert!(
+            ds.truth.actions.as_ref().unwrap().iter().all(|v| v.is_finite()),
+            "{spec_text}"
+        );
+    }
+}
+
+#[test]
+fn axisymmetric_potentials_get_a_staeckel_baseline_and_no_false_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mw.h5");
+    run_ok(&[
+        "generate",
+        "--potential",
+        "mw2014",
+        "--recipe",
+        "disk",
+        "--streams",
+        "32",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let ds = StreamsDataset::read(&out).unwrap();
+    assert!(ds.truth.actions.is_none(), "MW2014 has no exact actions");
+    let fudge = ds.baselines.get("staeckel").expect("/baseline/staeckel_actions");
+    assert_eq!(fudge.len(), 32 * 8 * 3);
+    // Disk orbits: J_phi = L_z exactly, J_r and J_z small and nearly conserved.
+    for (i, j) in fudge.chunks_exact(3).enumerate() {
+        let p = ds.point(i / 8, i % 8);
+        let lz = p[0] * p[4] - p[1] * p[3];
+        assert!((j[2] - lz).abs() < 1e-9 * lz.abs(), "J_phi {} vs L_z {lz}", j[2]);
+        assert!(j[0] >= 0.0 && j[1] >= 0.0 && j[0] < 0.1 * lz.abs());
+    }
+}
+
+#[test]
+fn actions_command_reproduces_the_exact_truth_and_flags_bad_points() {
+    use actionfinder::catalog::Catalog;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("iso.h5");
+    let spec_text = "isochrone:M=3.334e11,b=5";
+    run_ok(&[
+        "generate",
+        "--potential",
+        spec_text,
+        "--recipe",
+        "halo",
+        "--streams",
+        "40",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    let truth = StreamsDataset::read(&data).unwrap().truth.actions.unwrap();
+    for method in ["auto", "isochrone", "spherical"] {
+        let cat = dir.path().join(format!("{method}.h5"));
+        let out = run_ok(&[
+            "actions",
+            "--potential",
+            spec_text,
+            "--method",
+            method,
+            data.to_str().unwrap(),
+            "--out",
+            cat.to_str().unwrap(),
+        ]);
+        assert!(out.contains("0 failed"), "{out}");
+        let c = Catalog::read(&cat).unwrap();
+        let j = c.column("actions").unwrap();
+        for (a, b) in j.iter().zip(&truth) {
+            assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{method}: {a} vs {b}");
+        }
+        assert_eq!(c.flag.as_ref().unwrap().iter().sum::<u32>(), 0);
+        assert_eq!(c.stream.as_ref().unwrap()[8], 1);
+        assert!(c.column("action_spread").unwrap().iter().all(|&s| s < 1e-6));
+    }
+    // A catalog with one unbound and one NaN point: both flagged, NaN written, the rest fine.
+    let mut bad = Catalog::new(vec![
+        8.0,
+        0.0,
+        0.0,
+        0.0,
+        200.0,
+        10.0, //
+        8.0,
+        0.0,
+        0.0,
+        0.0,
+        5000.0,
+        0.0, //
+        f64::NAN,
+        0.0,
+        0.0,
+        0.0,
+        1.0,
+        0.0,
+    ]);
+    bad.attrs.description = "bad points".into();
+    let bad_path = dir.path().join("bad.h5");
+    bad.write(&bad_path).unwrap();
+    let cat = dir.path().join("bad_cat.h5");
+    let out = run_ok(&[
+        "actions",
+        "--potential",
+        spec_text,
+        bad_path.to_str().unwrap(),
+        "--out",
+        cat.to_str().unwrap(),
+    ]);
+    assert!(out.contains("2 failed"), "{out}");
+    let c = Catalog::read(&cat).unwrap();
+    assert_eq!(c.flag.as_deref(), Some(&[0, 1, 2][..]));
+    let j = c.column("actions").unwrap();
+    assert!(j[..3].iter().all(|v| v.is_finite()) && j[3..].iter().all(|v| v.is_nan()));
+}
+
+#[test]
+fn actions_command_refuses_methods_that_do_not_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("mw.h5");
+    run_ok(&[
+        "generate",
+        "--potential",
+        "mw2014",
+        "--recipe",
+        "disk",
+        "--streams",
+        "4",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    let out = dir.path().join("cat.h5");
+    for (method, needle) in [
+        ("isochrone", "single isochrone"),
+        ("spherical", "spherical"),
+        ("fudge", "expected auto"),
+    ] {
+        let o = actionfinder(&[
+            "actions",
+            "--potential",
+            "mw2014",
+            "--method",
+            method,
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && stderr.contains(needle),
+            "{method}: {stderr}"
+        );
+    }
+    let o = actionfinder(&[
+        "actions",
+        "--potential",
+        "mw2014",
+        "/nonexistent/x.h5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && stderr.contains("/nonexistent/x.h5"),
+        "{stderr}"
+    );
+}

@@ -115,7 +115,11 @@ pub fn find_batch(finder: &dyn ActionFinder, points: &[PhaseSpace], on_done: &(d
     let (results, flags): (Vec<ActionAngle>, Vec<Flag>) = points
         .par_iter()
         .map(|w| {
-            let r = if w.is_finite() { finder.action_angle(w) } else { Err(ActionError::NonFinite) };
+            let r = if w.is_finite() {
+                finder.action_angle(w)
+            } else {
+                Err(ActionError::NonFinite)
+            };
             on_done();
             match r {
                 Ok(aa) => (aa, Flag::Ok),
@@ -126,7 +130,12 @@ pub fn find_batch(finder: &dyn ActionFinder, points: &[PhaseSpace], on_done: &(d
     let batch = Batch { results, flags };
     let failed = batch.failures();
     if failed > 0 {
-        log::warn!("{}: {} of {} points failed (NaN, flagged)", finder.name(), failed, points.len());
+        log::warn!(
+            "{}: {} of {} points failed (NaN, flagged)",
+            finder.name(),
+            failed,
+            points.len()
+        );
     }
     batch
 }

@@ -22,7 +22,7 @@ pub enum StepSize {
 }
 
 impl StepSize {
-    /// Energy-controlled steps good to 1e-8 relative (the paper asks for 1e-7).
+    /// Energy-controlled steps: per-orbit step refined until |dE/E| <= `tolerance`.
     pub fn auto(tolerance: f64) -> Self {
         StepSize::Auto { eta: 0.02, tolerance }
     }
@@ -41,7 +41,7 @@ impl Default for IntegrationOptions {
     fn default() -> Self {
         Self {
             scheme: Scheme::Yoshida4,
-            step: StepSize::auto(1e-8),
+            step: StepSize::auto(1e-10),
             max_steps: 200_000_000,
         }
     }
