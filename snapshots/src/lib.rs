@@ -3,5 +3,7 @@
 
 pub mod gadget4;
 pub mod h5;
+pub mod snapshot;
 
 pub use h5::{Attr, Data, Dim, H5Error, H5File, H5Writer};
+pub use snapshot::{parse_particle_type, ReadOptions, Snapshot, SnapshotError, UnitOverrides, UnitSystem};
