@@ -1,6 +1,7 @@
 //! actionfinder-snapshots: HDF5 input/output behind one small module ([`h5`]), simulation
 //! snapshot formats, particle tracks and stream assembly.
 
+pub mod formats;
 pub mod gadget4;
 pub mod h5;
 pub mod snapshot;
