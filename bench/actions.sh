@@ -6,12 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 POINTS=${1:-20000}
-VENV=bench/.venv
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --disable-pip-version-check galpy==1.12.1 numpy scipy
-cargo build --release --quiet
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source bench/common.sh
 bin=./target/release/actionfinder
 printf '%-22s %-12s %-20s %12s %12s %8s %22s\n' potential recipe method "ours [us]" "galpy [us]" "x faster" "|dJ|/|J| median, max"
 while read -r pot recipe method; do
@@ -26,9 +21,12 @@ tmp, pot, recipe, method = sys.argv[1:]
 ours = json.load(open(f"{tmp}/ours.json"))["microseconds_per_point"]
 peer = json.load(open(f"{tmp}/galpy.json"))["microseconds_per_point"]
 a, b = np.loadtxt(f"{tmp}/ours.txt", ndmin=2), np.loadtxt(f"{tmp}/galpy.txt", ndmin=2)
-ok = np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(b), axis=1)
+# galpy marks the orbits it gives up on (apocentre beyond its search range) with 9999.99.
+sentinel = np.any(np.abs(b) > 9999 * 8 * 220, axis=1)
+ok = np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(b), axis=1) & ~sentinel
 d = np.linalg.norm(a[ok] - b[ok], axis=1) / np.linalg.norm(b[ok], axis=1)
-print(f"{pot:<22} {recipe:<12} {method:<20} {ours:12.2f} {peer:12.2f} {peer / ours:8.2f} {np.median(d):10.2e} {d.max():10.2e}")
+note = f"  ({sentinel.sum()} galpy failures left out)" if sentinel.any() else ""
+print(f"{pot:<22} {recipe:<12} {method:<20} {ours:12.2f} {peer:12.2f} {peer / ours:8.2f} {np.median(d):10.2e} {d.max():10.2e}{note}")
 PY
 done <<'CASES'
 plummer:M=5e5,a=0.02 equilibrium spherical

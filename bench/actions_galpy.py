@@ -12,21 +12,7 @@ import time
 
 import numpy as np
 from galpy.actionAngle import actionAngleSpherical, actionAngleStaeckel
-from galpy.potential import MWPotential2014, PlummerPotential
-
-G = 4.300917270e-6  # kpc (km/s)^2 / Msun
-RO, VO = 8.0, 220.0  # galpy natural units
-
-
-def potential(spec):
-    if spec == "mw2014":
-        return MWPotential2014
-    name, _, params = spec.partition(":")
-    if name != "plummer":
-        raise SystemExit(f"actions_galpy.py: unsupported potential {spec}")
-    p = dict(kv.split("=") for kv in params.split(","))
-    return PlummerPotential(amp=G * float(p["M"]) / (VO**2 * RO), b=float(p["a"]) / RO)
-
+from galpy_units import RO, VO, cylindrical, potential
 
 def finder(method, pot):
     if method == "spherical":
@@ -35,15 +21,6 @@ def finder(method, pot):
     if name == "staeckel" and delta:
         return actionAngleStaeckel(pot=pot, delta=float(delta) / RO, c=True)
     raise SystemExit(f"actions_galpy.py: unsupported method {method}")
-
-
-def cylindrical(xv):
-    x, y, z, vx, vy, vz = xv.T
-    R = np.hypot(x, y)
-    phi = np.arctan2(y, x)
-    vR = (x * vx + y * vy) / R
-    vT = (x * vy - y * vx) / R
-    return R / RO, vR / VO, vT / VO, z / RO, vz / VO, phi
 
 
 def main():

@@ -8,12 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ORBITS=${1:-1000}
 STEPS=${2:-10000}
-VENV=bench/.venv
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --disable-pip-version-check galpy==1.12.1 numpy scipy
-cargo build --release --quiet
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source bench/common.sh
 printf '%-24s %-12s %14s %14s %8s %24s\n' potential recipe "ours [/s/core]" "galpy [/s/core]" "x faster" "|dx|/|x| median, max"
 while read -r pot recipe dt; do
   RAYON_NUM_THREADS=1 ./target/release/actionfinder bench leapfrog --potential "$pot" --recipe "$recipe" \

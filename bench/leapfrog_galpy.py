@@ -11,30 +11,7 @@ import time
 
 import numpy as np
 from galpy.orbit import Orbit
-from galpy.potential import MWPotential2014, PlummerPotential
-
-G = 4.300917270e-6  # kpc (km/s)^2 / Msun
-RO, VO = 8.0, 220.0  # galpy natural units
-GYR_PER_TIME_UNIT = 0.9777922216807893  # kpc/(km/s) in Gyr
-
-
-def potential(spec):
-    if spec == "mw2014":
-        return MWPotential2014
-    name, _, params = spec.partition(":")
-    if name != "plummer":
-        raise SystemExit(f"leapfrog_galpy.py: unsupported potential {spec}")
-    p = dict(kv.split("=") for kv in params.split(","))
-    return PlummerPotential(amp=G * float(p["M"]) / (VO**2 * RO), b=float(p["a"]) / RO)
-
-
-def to_galpy(xv):
-    x, y, z, vx, vy, vz = xv.T
-    R = np.hypot(x, y)
-    phi = np.arctan2(y, x)
-    vR = (x * vx + y * vy) / R
-    vT = (x * vy - y * vx) / R
-    return np.stack([R / RO, vR / VO, vT / VO, z / RO, vz / VO, phi], axis=1)
+from galpy_units import GYR_PER_TIME_UNIT, RO, VO, cylindrical, potential
 
 
 def from_galpy(o, t):
@@ -56,9 +33,9 @@ def main():
     pot = potential(a.potential)
     dt = a.dt / GYR_PER_TIME_UNIT / (RO / VO)  # natural time units
     ts = np.array([0.0, a.steps * dt])
-    o = Orbit(to_galpy(xv), ro=None, vo=None)
+    o = Orbit(np.stack(cylindrical(xv), axis=1), ro=None, vo=None)
     # The C extension is loaded and warmed up before timing.
-    Orbit(to_galpy(xv[:2])).integrate(ts[:2] * 1e-3, pot, method="leapfrog_c", dt=dt * 1e-3, numcores=1)
+    Orbit(np.stack(cylindrical(xv[:2]), axis=1)).integrate(ts[:2] * 1e-3, pot, method="leapfrog_c", dt=dt * 1e-3, numcores=1)
     t0 = time.perf_counter()
     o.integrate(ts, pot, method="leapfrog_c", dt=dt, numcores=1)
     seconds = time.perf_counter() - t0

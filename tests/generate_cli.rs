@@ -21,6 +21,21 @@ fn run_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `generate --potential SPEC --recipe RECIPE --streams S [extra...] --out OUT`.
+fn generate(spec_text: &str, recipe: &str, streams: usize, extra: &[&str], out: &Path) -> String {
+    let s = streams.to_string();
+    let args = [
+        "generate",
+        "--potential",
+        spec_text,
+        "--recipe",
+        recipe,
+        "--streams",
+        s.as_str(),
+    ];
+    run_ok(&[&args[..], extra, &["--out", out.to_str().unwrap()]].concat())
+}
+
 /// Relative energy change along each stream, from the file's own truth potential.
 fn worst_energy_drift(ds: &StreamsDataset) -> f64 {
     let phi = ds.truth.potential.as_ref().expect("/truth/potential");
@@ -45,23 +60,8 @@ fn halo_recipe_in_the_isochrone_writes_a_consistent_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("halo.h5");
     let spec_text = "isochrone:M=3.334e11,b=5";
-    let args = [
-        "generate",
-        "--potential",
-        spec_text,
-        "--recipe",
-        "halo",
-        "--streams",
-        "64",
-    ];
-    let stdout = run_ok(
-        &[
-            &args[..],
-            &["--stars", "8", "--duration", "0.1", "--seed", "3"],
-            &["--out", out.to_str().unwrap()],
-        ]
-        .concat(),
-    );
+    let extra = ["--stars", "8", "--duration", "0.1", "--seed", "3"];
+    let stdout = generate(spec_text, "halo", 64, &extra, &out);
     assert!(stdout.contains("64 streams x 8 stars"), "{stdout}");
 
     let ds = StreamsDataset::read(&out).unwrap();
@@ -95,17 +95,7 @@ fn same_seed_same_file_content() {
     let dir = tempfile::tempdir().unwrap();
     let paths = [dir.path().join("a.h5"), dir.path().join("b.h5")];
     for p in &paths {
-        run_ok(&[
-            "generate",
-            "--potential",
-            "mw2014",
-            "--recipe",
-            "disk",
-            "--streams",
-            "16",
-            "--out",
-            p.to_str().unwrap(),
-        ]);
+        generate("mw2014", "disk", 16, &[], p);
     }
     let (a, b) = (
         StreamsDataset::read(&paths[0]).unwrap(),
@@ -131,23 +121,15 @@ fn snapshots_hold_every_orbit_at_evenly_spaced_times_in_new_orders() {
     let dir = tempfile::tempdir().unwrap();
     let snaps = dir.path().join("snaps");
     let out = dir.path().join("plummer.h5");
-    run_ok(&[
-        "generate",
-        "--potential",
-        "plummer:M=5e5,a=0.02",
-        "--recipe",
-        "equilibrium",
-        "--streams",
-        "50",
+    let extra = [
         "--duration",
         "0.07",
         "--snapshots",
         snaps.to_str().unwrap(),
         "--outputs",
         "8",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    ];
+    generate("plummer:M=5e5,a=0.02", "equilibrium", 50, &extra, &out);
     let mut orders = Vec::new();
     for k in 0..8 {
         let f = H5File::open(snaps.join(format!("snap_{k:03}.hdf5"))).unwrap();
@@ -240,16 +222,7 @@ fn generated_truth_actions_are_constant_along_each_orbit() {
     ];
     for (k, (spec_text, recipe)) in cases.iter().enumerate() {
         let out = dir.path().join(format!("{k}.h5"));
-        let args = [
-            "generate",
-            "--potential",
-            spec_text,
-            "--recipe",
-            recipe,
-            "--streams",
-            "48",
-        ];
-        run_ok(&[&args[..], &["--duration", "0.1", "--out", out.to_str().unwrap()]].concat());
+        generate(spec_text, recipe, 48, &["--duration", "0.1"], &out);
         let ds = StreamsDataset::read(&out).unwrap();
         assert!(
             ds.truth.angles.is_some() && ds.truth.frequencies.is_some(),
@@ -271,17 +244,7 @@ fn generated_truth_actions_are_constant_along_each_orbit() {
 fn axisymmetric_potentials_get_a_staeckel_baseline_and_no_false_truth() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("mw.h5");
-    run_ok(&[
-        "generate",
-        "--potential",
-        "mw2014",
-        "--recipe",
-        "disk",
-        "--streams",
-        "32",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    generate("mw2014", "disk", 32, &[], &out);
     let ds = StreamsDataset::read(&out).unwrap();
     assert!(ds.truth.actions.is_none(), "MW2014 has no exact actions");
     let fudge = ds.baselines.get("staeckel").expect("/baseline/staeckel_actions");
@@ -301,17 +264,7 @@ fn actions_command_reproduces_the_exact_truth_and_flags_bad_points() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("iso.h5");
     let spec_text = "isochrone:M=3.334e11,b=5";
-    run_ok(&[
-        "generate",
-        "--potential",
-        spec_text,
-        "--recipe",
-        "halo",
-        "--streams",
-        "40",
-        "--out",
-        data.to_str().unwrap(),
-    ]);
+    generate(spec_text, "halo", 40, &[], &data);
     let truth = StreamsDataset::read(&data).unwrap().truth.actions.unwrap();
     for method in ["auto", "isochrone", "spherical"] {
         let cat = dir.path().join(format!("{method}.h5"));
@@ -379,17 +332,7 @@ fn actions_command_reproduces_the_exact_truth_and_flags_bad_points() {
 fn actions_command_refuses_methods_that_do_not_apply() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("mw.h5");
-    run_ok(&[
-        "generate",
-        "--potential",
-        "mw2014",
-        "--recipe",
-        "disk",
-        "--streams",
-        "4",
-        "--out",
-        data.to_str().unwrap(),
-    ]);
+    generate("mw2014", "disk", 4, &[], &data);
     let out = dir.path().join("cat.h5");
     for (method, needle) in [
         ("isochrone", "single isochrone"),
