@@ -10,6 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::generate::{self, GenerateConfig, SnapshotPlan};
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
+use crate::tracks::TracksConfig;
+use actionfinder_snapshots::center::Centering;
+use actionfinder_snapshots::{parse_particle_type, ReadOptions, UnitOverrides};
 
 /// actionfinder: actions, angles, frequencies and acceleration fields learned from orbits.
 ///
@@ -28,6 +31,9 @@ pub enum Command {
     /// Classic actions, angles and frequencies in a known potential for every point of a
     /// streams dataset or catalog; writes a catalog.
     Actions(ActionsArgs),
+    /// Follow particles through simulation snapshots (Gadget/AREPO/SWIFT HDF5, NEMO,
+    /// Gadget-2) and write each particle's track as one stream of a streams dataset.
+    Tracks(TracksArgs),
     /// The main job on built-in defaults: a Plummer validation run (paper §6.5).
     Demo(DemoArgs),
     /// Benchmarks of our own kernels (peers run side by side by the scripts in bench/).
@@ -174,6 +180,127 @@ pub struct ActionsArgs {
     pub out: PathBuf,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CenterName {
+    /// Coordinates as written.
+    None,
+    /// Mass-weighted centre of mass and mean velocity of all particles.
+    Com,
+    /// Power et al. (2003) shrinking sphere; velocity = mass-weighted mean inside the final
+    /// sphere. Robust to satellites and debris.
+    ShrinkingSphere,
+}
+
+impl From<CenterName> for Centering {
+    fn from(c: CenterName) -> Self {
+        match c {
+            CenterName::None => Centering::None,
+            CenterName::Com => Centering::CentreOfMass,
+            CenterName::ShrinkingSphere => Centering::ShrinkingSphere(Default::default()),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TracksArgs {
+    /// Snapshot files, directories (searched recursively) or quoted glob patterns; files that
+    /// are not snapshots are skipped (formats are recognised by content), parts .1, .2, ...
+    /// of multi-file Gadget snapshots are read with their .0 file; snapshots are ordered by
+    /// the time in their headers.
+    #[arg(required = true, value_name = "SNAPSHOTS")]
+    pub inputs: Vec<PathBuf>,
+    /// Output streams dataset (HDF5).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Points per stream: N of the K snapshots, drawn at random for each particle (seeded)
+    /// and kept in time order [default: all K].
+    #[arg(long, value_name = "N")]
+    pub stars: Option<usize>,
+    /// Streams: S of the tracked particles, drawn at random (seeded) [default: all].
+    #[arg(long, value_name = "S")]
+    pub streams: Option<usize>,
+    /// Particle types to read, by Gadget number (0-5) or name (gas, halo|dm, disk, bulge,
+    /// stars, bndry|bh); repeat or separate by commas [default: all].
+    #[arg(long = "type", value_name = "T", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// How each snapshot is centred (position and velocity) before tracking.
+    #[arg(long, value_enum, default_value_t = CenterName::None)]
+    pub center: CenterName,
+    /// Random seed of the --streams and --stars draws.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub units: UnitArgs,
+}
+
+/// Simulation units, overriding what the files say (NEMO files say nothing: kpc and km/s are
+/// assumed). gyrfalcON runs with G = 1 often use kpc and Gyr: --velocity-unit 0.9777922
+/// --mass-unit 2.222962e5 --time-unit 1; or kpc and Myr: --velocity-unit 977.7922
+/// --mass-unit 2.222962e11 --time-unit 1e-3; or kpc and km/s: --mass-unit 2.325085e5
+/// --time-unit 0.9777922 (from G = 4.300917270e-6 kpc (km/s)^2/Msun).
+#[derive(Args, Debug, Clone, Default)]
+pub struct UnitArgs {
+    /// kpc per simulation length unit.
+    #[arg(long, value_name = "KPC")]
+    pub length_unit: Option<f64>,
+    /// km/s per simulation velocity unit (G = 1 with kpc and Gyr: 0.9777922; with kpc and
+    /// Myr: 977.7922).
+    #[arg(long, value_name = "KM_S")]
+    pub velocity_unit: Option<f64>,
+    /// Msun per simulation mass unit (G = 1 with kpc and Gyr: 2.222962e5; kpc and Myr:
+    /// 2.222962e11; kpc and km/s: 2.325085e5).
+    #[arg(long, value_name = "MSUN")]
+    pub mass_unit: Option<f64>,
+    /// Gyr per simulation time unit (Gyr: 1; Myr: 1e-3; kpc/(km/s): 0.9777922).
+    #[arg(long, value_name = "GYR")]
+    pub time_unit: Option<f64>,
+}
+
+impl UnitArgs {
+    /// The overrides, each checked to be a positive finite number.
+    pub fn overrides(&self) -> Result<UnitOverrides> {
+        let check = |flag: &str, v: Option<f64>| match v {
+            Some(x) if !(x.is_finite() && x > 0.0) => bail!("{flag} must be a positive number, got {x}"),
+            v => Ok(v),
+        };
+        Ok(UnitOverrides {
+            length_kpc: check("--length-unit", self.length_unit)?,
+            velocity_kms: check("--velocity-unit", self.velocity_unit)?,
+            mass_msun: check("--mass-unit", self.mass_unit)?,
+            time_gyr: check("--time-unit", self.time_unit)?,
+        })
+    }
+}
+
+impl TracksArgs {
+    /// The tracks job these arguments describe.
+    pub fn config(&self) -> Result<TracksConfig> {
+        let types = if self.types.is_empty() {
+            None
+        } else {
+            let parse = |t: &String| {
+                parse_particle_type(t).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--type {t:?}: expected 0-5 or gas, halo, dm, disk, bulge, stars, bndry, bh"
+                    )
+                })
+            };
+            Some(self.types.iter().map(parse).collect::<Result<Vec<u8>>>()?)
+        };
+        Ok(TracksConfig {
+            inputs: self.inputs.clone(),
+            stars: self.stars,
+            streams: self.streams,
+            read: ReadOptions {
+                types,
+                units: self.units.overrides()?,
+            },
+            centering: self.center.into(),
+            seed: self.seed,
+        })
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Output folder.
@@ -238,6 +365,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let method = args.method.parse()?;
             let summary = crate::classic::actions_command(&args.potential, method, &args.input, &args.out)?;
             println!("{summary}\nwrote {}", args.out.display());
+            Ok(())
+        }
+        Command::Tracks(args) => {
+            let summary = crate::tracks::tracks_command(&args.config()?, &args.out)?;
+            println!("{summary}");
             Ok(())
         }
         Command::Demo(args) => crate::demo::run(&args),

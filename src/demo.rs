@@ -1,20 +1,38 @@
 //! `actionfinder demo`: the main job on built-in defaults.
 //!
 //! At this stage: the paper's §6.5 Plummer validation system (scale radius 0.02 kpc,
-//! 5e5 Msun) sampled from its exact distribution function, integrated for 0.07 Gyr, and
-//! written as a streams dataset (8 points per orbit at random times) and as a Gadget-4-style
-//! snapshot directory (8 snapshots, 0.01 Gyr apart), as a simulation would.
+//! 5e5 Msun) sampled from its exact distribution function and integrated for 0.07 Gyr, run
+//! through the pipeline a user's simulation takes: `generate` writes a Gadget-4-style
+//! snapshot directory (8 snapshots, 0.01 Gyr apart, particles shuffled in each), and the
+//! streams dataset the demo reports is the one `tracks` builds from those snapshots (each
+//! particle's 8 positions one stream), with the truth of the known potential added
+//! (potential, acceleration, exact actions, angles and frequencies). The generated dataset
+//! (8 points per orbit at random times, with truth) is kept beside it.
+
+use std::path::Path;
+use std::sync::Arc;
 
 use actionfinder_integrators::integrate::IntegrationOptions;
+use actionfinder_integrators::potential::{spec, Potential};
+use actionfinder_snapshots::center::Centering;
 use anyhow::{Context, Result};
 
+use crate::classic::{self, Method};
 use crate::cli::DemoArgs;
+use crate::dataset::StreamsDataset;
 use crate::generate::{generate, GenerateConfig, SnapshotPlan};
+use crate::points::Points;
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
+use crate::tracks::{tracks_dataset, TracksConfig};
 
 /// The paper's §6.5 Plummer system.
 pub const PLUMMER_SPEC: &str = "plummer:M=5e5,a=0.02";
+
+/// Files the demo writes under its output folder.
+pub const GENERATED_FILE: &str = "plummer_generated.h5";
+pub const SNAPSHOT_DIR: &str = "snapshots";
+pub const STREAMS_FILE: &str = "plummer_streams.h5";
 
 /// The demo's generation job writing under `args.out`.
 pub fn config(args: &DemoArgs) -> GenerateConfig {
@@ -27,9 +45,20 @@ pub fn config(args: &DemoArgs) -> GenerateConfig {
         seed: args.seed,
         integration: IntegrationOptions::default(),
         snapshots: Some(SnapshotPlan {
-            dir: args.out.join("snapshots"),
+            dir: args.out.join(SNAPSHOT_DIR),
             outputs: 8,
         }),
+    }
+}
+
+/// The demo's `tracks` job: every particle of every snapshot, not recentred (the
+/// potential is fixed at the origin, so the simulation frame is the potential's).
+pub fn tracks_config(args: &DemoArgs) -> TracksConfig {
+    TracksConfig {
+        inputs: vec![args.out.join(SNAPSHOT_DIR)],
+        centering: Centering::None,
+        seed: args.seed,
+        ..Default::default()
     }
 }
 
@@ -39,7 +68,46 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .with_context(|| format!("creating output folder {}", args.out.display()))?;
     let cfg = config(args);
     println!("actionfinder demo: Plummer validation run (paper §6.5: a = 0.02 kpc, M = 5e5 Msun)");
-    let summary = generate(&cfg, &args.out.join("plummer_streams.h5"))?;
+    let summary = generate(&cfg, &args.out.join(GENERATED_FILE))?;
     println!("{summary}");
+    println!("tracks: following every particle through the snapshots, as for a simulation");
+    let (mut ds, mut tracked) = tracks_dataset(&tracks_config(args))?;
+    let pot: Arc<dyn Potential> = Arc::from(spec::parse(PLUMMER_SPEC)?);
+    add_truth(&mut ds, pot.clone())?;
+    ds.attrs.potential = pot.spec();
+    ds.attrs.description.push_str("; truth from the known potential");
+    let out = args.out.join(STREAMS_FILE);
+    write(&ds, &out)?;
+    tracked.out = out;
+    println!("{tracked}");
+    println!(
+        "streams dataset for the next stages: {} (from the snapshots, with /truth); orbits at random \
+         times: {}",
+        tracked.out.display(),
+        args.out.join(GENERATED_FILE).display()
+    );
+    Ok(())
+}
+
+fn write(ds: &StreamsDataset, out: &Path) -> Result<()> {
+    ds.write(out)
+        .with_context(|| format!("writing streams dataset {}", out.display()))
+}
+
+/// What the known potential says at every point of `ds`: `/truth/potential`,
+/// `/truth/acceleration`, and exact actions, angles and frequencies where an exact finder
+/// exists (spherical potentials, isochrone, Kuzmin-Kutuzov; NaN where it fails).
+pub fn add_truth(ds: &mut StreamsDataset, pot: Arc<dyn Potential>) -> Result<()> {
+    let points = Points::from_dataset(ds.clone()).phase_space();
+    ds.truth.potential = Some(points.iter().map(|w| pot.potential(&w.x)).collect());
+    ds.truth.acceleration = Some(points.iter().flat_map(|w| pot.acceleration(&w.x)).collect());
+    let choice = classic::choose(pot, Method::Auto)?;
+    if choice.exact {
+        let batch = classic::run_batch(choice.finder.as_ref(), &points);
+        let results = &batch.results;
+        ds.truth.actions = Some(results.iter().flat_map(|r| r.actions).collect());
+        ds.truth.angles = Some(results.iter().flat_map(|r| r.angles).collect());
+        ds.truth.frequencies = Some(results.iter().flat_map(|r| r.frequencies).collect());
+    }
     Ok(())
 }

@@ -14,3 +14,4 @@ pub mod points;
 pub mod progress;
 pub mod recipe;
 pub mod times;
+pub mod tracks;
