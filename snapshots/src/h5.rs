@@ -11,14 +11,20 @@
 //! Every error ([`H5Error`]) names the file, the object (dataset, group or attribute) and
 //! what was expected. A missing, foreign, truncated or damaged file gives an error, never a
 //! panic.
+//!
+//! hdf5-pure cannot read chunked datasets whose data-layout message is version 5 (HDF5 2.x
+//! with `libver='latest'`); such a read is retried, on the same bytes, with the read-only
+//! `hdf5-reader` crate (also pure Rust), invisibly to callers.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use hdf5_pure as lib;
+use hdf5_reader as fallback;
 
 /// An HDF5 error that names the file, the object and what went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -801,6 +807,8 @@ pub fn dims_string(dims: &[Dim]) -> String {
 pub struct H5File {
     path: PathBuf,
     inner: lib::File,
+    /// hdf5-reader's view of the same bytes, opened at the first read hdf5-pure refuses.
+    fallback: OnceLock<Result<fallback::Hdf5File, String>>,
 }
 
 impl fmt::Debug for H5File {
@@ -833,7 +841,11 @@ impl H5File {
         let opened = guard(|| lib::File::from_bytes(bytes));
         match opened {
             Ok(Ok(inner)) => {
-                let file = Self { path, inner };
+                let file = Self {
+                    path,
+                    inner,
+                    fallback: OnceLock::new(),
+                };
                 file.check_length(len)?;
                 file.check_root()?;
                 Ok(file)
@@ -1105,7 +1117,9 @@ impl H5File {
         self.checked(path, data, shape)
     }
 
-    fn read_with<T>(
+    /// Runs the hdf5-pure read `f`; where it refuses the data-layout message version 5,
+    /// reads the dataset with hdf5-reader instead.
+    fn read_with<T: FromNative>(
         &self,
         path: &str,
         f: impl FnOnce() -> Result<Vec<T>, lib::Error>,
@@ -1113,9 +1127,25 @@ impl H5File {
         let object = format!("dataset {}", canonical(path));
         match guard(f) {
             Ok(Ok(data)) => Ok(data),
+            Ok(Err(e)) if is_layout_v5(&e) => self
+                .read_fallback(path)
+                .map_err(|detail| self.read_error(object, format!("{e}; hdf5-reader also failed: {detail}"))),
             Ok(Err(e)) => Err(self.read_error(object, e)),
             Err(detail) => Err(self.read_error(object, detail)),
         }
+    }
+
+    /// Reads the dataset at `path` with hdf5-reader (opened once per file, on a copy of the
+    /// bytes), widened to `T`.
+    fn read_fallback<T: FromNative>(&self, path: &str) -> Result<Vec<T>, String> {
+        let opened = self.fallback.get_or_init(|| {
+            guard(|| fallback::Hdf5File::from_bytes(self.inner.as_bytes()))
+                .and_then(|r| r.map_err(|e| e.to_string()))
+        });
+        let file = opened.as_ref().map_err(Clone::clone)?;
+        let expected = self.shape(path).map_err(|e| e.to_string())?.iter().product();
+        let native = guard(|| read_native(file, &canonical(path), expected)).and_then(|r| r)?;
+        T::from_native(native)
     }
 
     fn checked<T>(&self, path: &str, data: Vec<T>, shape: Vec<usize>) -> Result<Array<T>, H5Error> {
@@ -1254,9 +1284,117 @@ impl H5File {
     }
 }
 
-/// Advice for the one layout the library cannot read.
+/// Advice for the one layout hdf5-pure cannot read, shown where hdf5-reader failed too.
 const LAYOUT_V5_HINT: &str = " (a chunked dataset in the HDF5 2.0 format, as written with \
 libver='latest' by HDF5 >= 2.0; rewrite the file with h5py's libver='v114' or h5repack)";
+
+/// True for hdf5-pure's refusal of the data-layout message version 5.
+fn is_layout_v5(e: &lib::Error) -> bool {
+    matches!(e, lib::Error::Format(lib::FormatError::InvalidLayoutVersion(5)))
+}
+
+/// A dataset's elements as read by the fallback, widened by class.
+enum Native {
+    Float(Vec<f64>),
+    Unsigned(Vec<u64>),
+    Signed(Vec<i64>),
+}
+
+impl Native {
+    fn class(&self) -> &'static str {
+        match self {
+            Native::Float(_) => "float",
+            Native::Unsigned(_) => "unsigned integer",
+            Native::Signed(_) => "signed integer",
+        }
+    }
+}
+
+/// The element types [`H5File::read_with`] returns, built from the fallback's [`Native`].
+trait FromNative: Sized {
+    fn from_native(n: Native) -> Result<Vec<Self>, String>;
+}
+
+impl FromNative for f64 {
+    fn from_native(n: Native) -> Result<Vec<Self>, String> {
+        Ok(match n {
+            Native::Float(v) => v,
+            Native::Unsigned(v) => v.into_iter().map(|x| x as f64).collect(),
+            Native::Signed(v) => v.into_iter().map(|x| x as f64).collect(),
+        })
+    }
+}
+
+impl FromNative for u64 {
+    fn from_native(n: Native) -> Result<Vec<Self>, String> {
+        match n {
+            Native::Unsigned(v) => Ok(v),
+            other => Err(format!(
+                "expected unsigned integers, found {} elements",
+                other.class()
+            )),
+        }
+    }
+}
+
+impl FromNative for i64 {
+    fn from_native(n: Native) -> Result<Vec<Self>, String> {
+        match n {
+            Native::Signed(v) => Ok(v),
+            other => Err(format!(
+                "expected signed integers, found {} elements",
+                other.class()
+            )),
+        }
+    }
+}
+
+/// Reads the numeric dataset `path` (of `expected` elements, the shape hdf5-pure reported)
+/// with hdf5-reader.
+fn read_native(file: &fallback::Hdf5File, path: &str, expected: usize) -> Result<Native, String> {
+    use fallback::Datatype as D;
+    let ds = file.dataset(path).map_err(|e| e.to_string())?;
+    let n = ds.num_elements().map_err(|e| e.to_string())?;
+    if n != expected as u64 {
+        return Err(format!(
+            "{n} elements, where the dataspace read first holds {expected}"
+        ));
+    }
+    Ok(match ds.dtype().clone() {
+        D::FloatingPoint { size: 4, .. } => Native::Float(widen::<f32, f64>(&ds, expected)?),
+        D::FloatingPoint { size: 8, .. } => Native::Float(widen::<f64, f64>(&ds, expected)?),
+        D::FixedPoint {
+            size, signed: false, ..
+        } => Native::Unsigned(match size {
+            1 => widen::<u8, u64>(&ds, expected)?,
+            2 => widen::<u16, u64>(&ds, expected)?,
+            4 => widen::<u32, u64>(&ds, expected)?,
+            8 => widen::<u64, u64>(&ds, expected)?,
+            _ => return Err(format!("unsigned integers of {size} bytes")),
+        }),
+        D::FixedPoint {
+            size, signed: true, ..
+        } => Native::Signed(match size {
+            1 => widen::<i8, i64>(&ds, expected)?,
+            2 => widen::<i16, i64>(&ds, expected)?,
+            4 => widen::<i32, i64>(&ds, expected)?,
+            8 => widen::<i64, i64>(&ds, expected)?,
+            _ => return Err(format!("signed integers of {size} bytes")),
+        }),
+        other => return Err(format!("a non-numeric element type {other:?}")),
+    })
+}
+
+/// All `n` elements of `ds` read as `T` (the file's own type), converted to `U`.
+fn widen<T, U>(ds: &fallback::Dataset, n: usize) -> Result<Vec<U>, String>
+where
+    T: fallback::H5Type + Copy + Default,
+    U: From<T>,
+{
+    let mut raw = vec![T::default(); n];
+    ds.read_into(&mut raw).map_err(|e| e.to_string())?;
+    Ok(raw.into_iter().map(U::from).collect())
+}
 
 /// `attribute NAME of /path`.
 fn attr_object(path: &str, name: &str) -> String {

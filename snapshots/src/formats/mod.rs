@@ -8,6 +8,7 @@ use crate::snapshot::{ReadOptions, Snapshot, SnapshotError};
 
 pub mod gadget2;
 pub mod gadget_hdf5;
+pub mod hdf5_units;
 pub mod nemo;
 pub mod swift;
 
