@@ -14,6 +14,13 @@ use actionfinder_integrators::units::gyr_to_internal;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
+use actionfinder_snapshots::formats;
+use actionfinder_snapshots::gadget4::{permutation, snapshot_file_name, write_snapshot_dir, SnapshotData};
+use actionfinder_snapshots::track::Tracker;
+use actionfinder_snapshots::{ReadOptions, Snapshot};
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
 use crate::classic;
 use crate::recipe::{self, Recipe};
 
@@ -29,6 +36,48 @@ pub enum BenchCommand {
     Leapfrog(LeapfrogBench),
     /// Classic actions, frequencies and angles: microseconds per point.
     Actions(ActionsBench),
+    /// Write synthetic Gadget-4-style snapshots (our writer; particles shuffled in each).
+    WriteSnapshots(WriteSnapshotsBench),
+    /// Read one snapshot file (format detection included): seconds, best of several reads.
+    ReadSnapshot(ReadSnapshotBench),
+    /// Track particles by id through in-memory snapshots (ids shuffled in each): seconds.
+    Tracking(TrackingBench),
+}
+
+#[derive(Args, Debug)]
+pub struct WriteSnapshotsBench {
+    /// Particles per snapshot.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub particles: usize,
+    /// Number of snapshots (snap_000.hdf5, ...).
+    #[arg(long, default_value_t = 1)]
+    pub snapshots: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    pub dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ReadSnapshotBench {
+    /// Snapshot file.
+    pub file: PathBuf,
+    /// Number of reads (the best and the median are reported).
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct TrackingBench {
+    /// Particles per snapshot.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub particles: usize,
+    /// Number of snapshots.
+    #[arg(long, default_value_t = 8)]
+    pub snapshots: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
 }
 
 #[derive(Args, Debug)]
@@ -93,6 +142,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     match &args.what {
         BenchCommand::Leapfrog(b) => leapfrog(b),
         BenchCommand::Actions(b) => actions(b),
+        BenchCommand::WriteSnapshots(b) => write_snapshots(b),
+        BenchCommand::ReadSnapshot(b) => read_snapshot(b),
+        BenchCommand::Tracking(b) => tracking(b),
     }
 }
 
@@ -151,6 +203,123 @@ fn actions(b: &ActionsBench) -> Result<()> {
         b.threads,
         seconds,
         1e6 * seconds * b.threads as f64 / b.points as f64
+    );
+    Ok(())
+}
+
+/// Snapshot `k` of a synthetic run: particles 1..=n, each at a point that depends on its id
+/// and on k, masses 1, time 0.01 k Gyr.
+struct Synthetic {
+    ids: Vec<u64>,
+    xv: Vec<f64>,
+    masses: Vec<f64>,
+    time_gyr: f64,
+}
+
+impl Synthetic {
+    fn new(n: usize, k: usize, rng: &mut Pcg64) -> Self {
+        let ids: Vec<u64> = (1..=n as u64).collect();
+        let xv = (0..6 * n).map(|_| rng.random::<f64>() * 100.0 - 50.0).collect();
+        Self {
+            ids,
+            xv,
+            masses: vec![1.0; n],
+            time_gyr: 0.01 * k as f64,
+        }
+    }
+
+    fn data(&self) -> SnapshotData<'_> {
+        SnapshotData {
+            time_gyr: self.time_gyr,
+            ids: &self.ids,
+            xv: &self.xv,
+            masses: &self.masses,
+        }
+    }
+
+    /// As read back from a file: rows in the order of `permutation(n, seed, k)`.
+    fn shuffled(self, seed: u64, k: usize) -> Snapshot {
+        let perm = permutation(self.ids.len(), seed, k as u64);
+        let xv = perm
+            .iter()
+            .flat_map(|&j| self.xv[6 * j..6 * j + 6].iter().copied())
+            .collect();
+        Snapshot {
+            path: PathBuf::from(snapshot_file_name(k)),
+            time_gyr: self.time_gyr,
+            ids: Some(perm.iter().map(|&j| self.ids[j]).collect()),
+            xv,
+            masses: self.masses,
+            types: vec![1; perm.len()],
+            index: 0,
+        }
+    }
+}
+
+fn write_snapshots(b: &WriteSnapshotsBench) -> Result<()> {
+    let mut rng = Pcg64::seed_from_u64(b.seed);
+    let snaps: Vec<Synthetic> = (0..b.snapshots)
+        .map(|k| Synthetic::new(b.particles, k, &mut rng))
+        .collect();
+    let data: Vec<SnapshotData<'_>> = snaps.iter().map(Synthetic::data).collect();
+    let clock = Instant::now();
+    let paths = write_snapshot_dir(&b.dir, &data, b.seed)?;
+    println!(
+        "{{\"files\": {}, \"particles\": {}, \"seconds\": {:.6}}}",
+        paths.len(),
+        b.particles,
+        clock.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn read_snapshot(b: &ReadSnapshotBench) -> Result<()> {
+    let opts = ReadOptions::default();
+    let mut times = Vec::with_capacity(b.repeats.max(1));
+    let mut particles = 0;
+    for _ in 0..b.repeats.max(1) {
+        let clock = Instant::now();
+        let snaps = formats::read(&b.file, &opts)?;
+        times.push(clock.elapsed().as_secs_f64());
+        particles = snaps.iter().map(Snapshot::len).sum();
+    }
+    let clock = Instant::now();
+    formats::detect(&b.file)?;
+    let detect = clock.elapsed().as_secs_f64();
+    times.sort_by(f64::total_cmp);
+    let bytes = std::fs::metadata(&b.file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{{\"file\": \"{}\", \"bytes\": {bytes}, \"particles\": {particles}, \"threads\": {}, \"seconds_best\": {:.6}, \
+         \"seconds_median\": {:.6}, \"detect_seconds\": {detect:.6}}}",
+        b.file.display(),
+        rayon::current_num_threads(),
+        times[0],
+        times[times.len() / 2],
+    );
+    Ok(())
+}
+
+fn tracking(b: &TrackingBench) -> Result<()> {
+    let mut rng = Pcg64::seed_from_u64(b.seed);
+    let mut tracker = Tracker::with_capacity(b.snapshots);
+    let mut seconds = 0.0;
+    for k in 0..b.snapshots {
+        let snap = Synthetic::new(b.particles, k, &mut rng).shuffled(b.seed, k);
+        let clock = Instant::now();
+        tracker.add(&snap)?;
+        seconds += clock.elapsed().as_secs_f64();
+    }
+    let clock = Instant::now();
+    let tracks = tracker.finish();
+    seconds += clock.elapsed().as_secs_f64();
+    println!(
+        "{{\"particles\": {}, \"snapshots\": {}, \"tracked\": {}, \"threads\": {}, \"seconds\": {seconds:.6}, \
+         \"tracks_bytes\": {}}}",
+        b.particles,
+        b.snapshots,
+        tracks.n_particles(),
+        rayon::current_num_threads(),
+        8 * tracks.xv.len()
     );
     Ok(())
 }
