@@ -17,11 +17,9 @@ use actionfinder_integrators::potential::{spec, Potential};
 use actionfinder_snapshots::center::Centering;
 use anyhow::{Context, Result};
 
-use crate::classic::{self, Method};
 use crate::cli::DemoArgs;
 use crate::dataset::StreamsDataset;
-use crate::generate::{generate, GenerateConfig, SnapshotPlan};
-use crate::points::Points;
+use crate::generate::{add_truth, generate, GenerateConfig, SnapshotPlan};
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
 use crate::tracks::{tracks_dataset, TracksConfig};
@@ -92,22 +90,4 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 fn write(ds: &StreamsDataset, out: &Path) -> Result<()> {
     ds.write(out)
         .with_context(|| format!("writing streams dataset {}", out.display()))
-}
-
-/// What the known potential says at every point of `ds`: `/truth/potential`,
-/// `/truth/acceleration`, and exact actions, angles and frequencies where an exact finder
-/// exists (spherical potentials, isochrone, Kuzmin-Kutuzov; NaN where it fails).
-pub fn add_truth(ds: &mut StreamsDataset, pot: Arc<dyn Potential>) -> Result<()> {
-    let points = Points::from_dataset(ds.clone()).phase_space();
-    ds.truth.potential = Some(points.iter().map(|w| pot.potential(&w.x)).collect());
-    ds.truth.acceleration = Some(points.iter().flat_map(|w| pot.acceleration(&w.x)).collect());
-    let choice = classic::choose(pot, Method::Auto)?;
-    if choice.exact {
-        let batch = classic::run_batch(choice.finder.as_ref(), &points);
-        let results = &batch.results;
-        ds.truth.actions = Some(results.iter().flat_map(|r| r.actions).collect());
-        ds.truth.angles = Some(results.iter().flat_map(|r| r.angles).collect());
-        ds.truth.frequencies = Some(results.iter().flat_map(|r| r.frequencies).collect());
-    }
-    Ok(())
 }

@@ -97,7 +97,7 @@ pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateSummary> {
     let plan = OutputPlan::new(cfg);
     let orbits = integrate_all(pot.as_ref(), &starts, &plan, &cfg.integration)?;
     let mut dataset = build_dataset(cfg, pot.as_ref(), &plan, &orbits);
-    add_classic_actions(&mut dataset, pot.clone())?;
+    add_truth(&mut dataset, pot.clone())?;
     dataset
         .write(out)
         .with_context(|| format!("writing streams dataset {}", out.display()))?;
@@ -234,20 +234,14 @@ fn build_dataset(
     let (s_count, n) = (orbits.len(), plan.stars);
     let mut ds = StreamsDataset::new(s_count, n);
     let mut t = Vec::with_capacity(s_count * n);
-    let mut acc = Vec::with_capacity(s_count * n * 3);
-    let mut phi = Vec::with_capacity(s_count * n);
     for (s, orbit) in orbits.iter().enumerate() {
         for (i, &k) in plan.star_index[s].iter().enumerate() {
             let w = orbit.points[k];
             ds.xv[(s * n + i) * 6..(s * n + i + 1) * 6].copy_from_slice(&w.to_row());
             t.push(internal_to_gyr(plan.requests[s][k]));
-            acc.extend_from_slice(&pot.acceleration(&w.x));
-            phi.push(pot.potential(&w.x));
         }
     }
     ds.t = Some(t);
-    ds.truth.acceleration = Some(acc);
-    ds.truth.potential = Some(phi);
     ds.ids = Some((1..=s_count as u64).collect());
     ds.attrs.description = format!(
         "{} orbits x {} points, recipe {}, integrated {} Gyr with {:?}",
@@ -259,11 +253,14 @@ fn build_dataset(
     ds
 }
 
-/// Truth actions, angles and frequencies where an exact method exists (isochrone, any
-/// spherical model, Kuzmin-Kutuzov), and the Staeckel fudge as `/baseline/staeckel_actions`
-/// in axisymmetric potentials.
-fn add_classic_actions(ds: &mut StreamsDataset, pot: Arc<dyn Potential>) -> Result<()> {
+/// What the known potential says at every point of `ds`: `/truth/potential` and
+/// `/truth/acceleration`; truth actions, angles and frequencies where an exact method exists
+/// (isochrone, any spherical model, Kuzmin-Kutuzov; NaN where it fails); and the Staeckel
+/// fudge as `/baseline/staeckel_actions` in axisymmetric potentials.
+pub fn add_truth(ds: &mut StreamsDataset, pot: Arc<dyn Potential>) -> Result<()> {
     let points = Points::from_dataset(ds.clone()).phase_space();
+    ds.truth.potential = Some(points.iter().map(|w| pot.potential(&w.x)).collect());
+    ds.truth.acceleration = Some(points.iter().flat_map(|w| pot.acceleration(&w.x)).collect());
     let field = |batch: &actionfinder_integrators::actions::Batch, f: fn(&ActionAngle) -> [f64; 3]| {
         Some(batch.results.iter().flat_map(f).collect::<Vec<f64>>())
     };
