@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::h5::H5File;
 use crate::snapshot::{ReadOptions, Snapshot, SnapshotError};
 
+mod binary;
 pub mod gadget2;
 pub mod gadget_hdf5;
 pub mod hdf5_units;
