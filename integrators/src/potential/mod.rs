@@ -8,6 +8,7 @@ use crate::phase::Vec3;
 
 #[cfg(test)]
 mod checks;
+mod cutoff_table;
 mod dehnen;
 mod gamma;
 mod hernquist;
