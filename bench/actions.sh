@@ -18,8 +18,9 @@ while read -r pot recipe method; do
 import json, sys
 import numpy as np
 tmp, pot, recipe, method = sys.argv[1:]
-ours = json.load(open(f"{tmp}/ours.json"))["microseconds_per_point"]
-peer = json.load(open(f"{tmp}/galpy.json"))["microseconds_per_point"]
+last = lambda f: json.loads(open(f).read().strip().splitlines()[-1])  # galpy may print warnings first
+ours = last(f"{tmp}/ours.json")["microseconds_per_point"]
+peer = last(f"{tmp}/galpy.json")["microseconds_per_point"]
 a, b = np.loadtxt(f"{tmp}/ours.txt", ndmin=2), np.loadtxt(f"{tmp}/galpy.txt", ndmin=2)
 # galpy marks the orbits it gives up on (apocentre beyond its search range) with 9999.99.
 sentinel = np.any(np.abs(b) > 9999 * 8 * 220, axis=1)
