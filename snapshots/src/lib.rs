@@ -11,6 +11,6 @@ pub mod track;
 
 pub use center::{find_centre, recentre, Centering, Centre, ShrinkingSphere};
 pub use h5::{Attr, Data, Dim, H5Error, H5File, H5Writer};
-pub use snapshot::{parse_particle_type, ReadOptions, Snapshot, SnapshotError, UnitOverrides, UnitSystem};
 pub use scan::{expand, for_each_snapshot, read_sorted, scan, snapshot_files, SnapshotFile};
+pub use snapshot::{parse_particle_type, ReadOptions, Snapshot, SnapshotError, UnitOverrides, UnitSystem};
 pub use track::{track, Tracker, Tracks};

@@ -133,7 +133,11 @@ impl SnapshotError {
 
     /// An [`SnapshotError::Io`] for `file`.
     pub fn io(file: &Path, action: &'static str, source: std::io::Error) -> Self {
-        SnapshotError::Io { file: file.to_path_buf(), action, source }
+        SnapshotError::Io {
+            file: file.to_path_buf(),
+            action,
+            source,
+        }
     }
 }
 

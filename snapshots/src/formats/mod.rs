@@ -47,7 +47,10 @@ pub fn detect(path: &Path) -> Result<Format, SnapshotError> {
     } else if gadget2::sniff(&head) {
         Ok(Format::Gadget2)
     } else {
-        Err(unknown(path, "no HDF5 signature, NEMO magic number or Gadget-2 header block"))
+        Err(unknown(
+            path,
+            "no HDF5 signature, NEMO magic number or Gadget-2 header block",
+        ))
     }
 }
 
@@ -71,5 +74,8 @@ fn read_head(path: &Path) -> Result<Vec<u8>, SnapshotError> {
 }
 
 fn unknown(path: &Path, detail: &str) -> SnapshotError {
-    SnapshotError::UnknownFormat { file: path.to_path_buf(), detail: detail.to_string() }
+    SnapshotError::UnknownFormat {
+        file: path.to_path_buf(),
+        detail: detail.to_string(),
+    }
 }
