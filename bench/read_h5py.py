@@ -6,7 +6,7 @@
                                          with the best and median wall time of R reads
   read_h5py.py write FILE [--particles N] [--gzip]
                                          write a Gadget-4-style float32/uint64 snapshot with
-                                         h5py (as ../shared/tools/make_snapshot_fixtures.py's
+                                         h5py (as the project's shared fixture script's
                                          big files), contiguous or chunked + shuffle + gzip(4)
 """
 import argparse
