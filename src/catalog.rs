@@ -25,7 +25,15 @@ const COLUMNS: [(&str, usize, &str, Option<&str>); 6] = [
 
 /// Meaning of `/particles/flag`.
 pub const FLAG_MEANING: &str =
-    "0 ok, 1 unbound, 2 non-finite input, 3 no convergence, 4 method does not apply";
+    "0 ok, 1 unbound, 2 non-finite input, 3 no convergence, 4 method does not apply \
+     (1-4: values NaN), 5 values written but not trusted (the stream spans too little of a radial period)";
+
+/// `/particles/flag` of a point whose iteration did not converge (values NaN).
+pub const FLAG_NO_CONVERGENCE: u32 = actionfinder_integrators::actions::Flag::NoConvergence as u32;
+
+/// `/particles/flag` of a point whose values are written but not trusted: its stream spans
+/// too little of a radial period to fix its actions (`notes/learning-prototype.md`).
+pub const FLAG_UNTRUSTED: u32 = 5;
 
 /// Per-particle results.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -36,8 +36,37 @@ pub enum Command {
     Tracks(TracksArgs),
     /// The main job on built-in defaults: a Plummer validation run (paper §6.5).
     Demo(DemoArgs),
+    /// Learn actions and angles from a streams dataset (no labels: points of one stream
+    /// share their actions); writes a model directory.
+    Train(TrainArgs),
+    /// Apply a trained model to every point of a streams dataset or catalog; writes a
+    /// catalog (actions, angles, per-stream action spread, trust flags).
+    Apply(ApplyArgs),
     /// Benchmarks of our own kernels (peers run side by side by the scripts in bench/).
     Bench(crate::bench::BenchArgs),
+    /// A catalog against the truth of the streams dataset it was made from: action and
+    /// angle errors (all points and trusted ones), baselines, conservation along streams,
+    /// PNG plots.
+    Validate(ValidateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Catalog (HDF5) of the dataset's points, one row per point in stream-major order.
+    pub catalog: PathBuf,
+    /// Streams dataset (HDF5) with /truth (and /baseline) of the same points.
+    #[arg(long, value_name = "DATASET")]
+    pub truth: PathBuf,
+    /// Print one JSON object with all the numbers instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Folder for the PNG plots [default: <catalog stem>_plots beside the catalog].
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+    /// Model directory whose model.json gives loss.png [default: the catalog's `model`
+    /// attribute].
+    #[arg(long, value_name = "MODEL_DIR")]
+    pub model: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -373,6 +402,156 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Demo(args) => crate::demo::run(&args),
+        Command::Train(args) => {
+            let ds = crate::dataset::StreamsDataset::read(&args.dataset)?;
+            let summary = crate::train::train(
+                &ds,
+                &args.config(),
+                &args.out,
+                args.resume,
+                &args.dataset.display().to_string(),
+            )?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Apply(args) => {
+            let device = crate::device::parse(&args.device)?;
+            let summary = crate::apply::apply(&args.model, &args.input, &args.out, args.subset, &device)?;
+            println!("{summary}");
+            Ok(())
+        }
         Command::Bench(args) => crate::bench::run(&args),
+        Command::Validate(args) => {
+            let out = crate::validate::validate_files(&crate::validate::ValidateOptions {
+                catalog: args.catalog,
+                truth: args.truth,
+                plots: args.plots,
+                model: args.model,
+            })?;
+            if args.json {
+                println!("{}", serde_json::to_string(&out)?);
+            } else {
+                print!("{out}");
+            }
+            Ok(())
+        }
     }
+}
+
+/// `actionfinder train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Streams dataset (HDF5, DESIGN.md schema).
+    pub dataset: PathBuf,
+    /// Model directory to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 200)]
+    pub epochs: usize,
+    /// Initial learning rate (cosine decay to 1e-5).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Streams per mini-batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_streams: usize,
+    /// Narrowest block width (widths double up to --max-width and come back).
+    #[arg(long, default_value_t = 64)]
+    pub width: usize,
+    #[arg(long, default_value_t = 64)]
+    pub max_width: usize,
+    /// ResDense blocks in G.
+    #[arg(long, default_value_t = 3)]
+    pub depth_g: usize,
+    /// ResDense blocks in P.
+    #[arg(long, default_value_t = 2)]
+    pub depth_p: usize,
+    /// silu, tanh or relu.
+    #[arg(long, default_value = "silu")]
+    pub activation: crate::nn::Activation,
+    /// Dropout rate in G's blocks (0 = off).
+    #[arg(long, default_value_t = 0.0)]
+    pub dropout: f64,
+    /// Toy isochrone: auto (fitted to the streams) or M=<Msun>,b=<kpc>.
+    #[arg(long, default_value = "auto")]
+    pub toy: crate::train::ToyChoice,
+    /// Train the toy's M and b with the networks.
+    #[arg(long)]
+    pub fit_toy: bool,
+    /// Weight of the paper's angle zero-point term (0: simplified loss, eq. 19).
+    #[arg(long, default_value_t = 0.0)]
+    pub alpha1: f64,
+    /// Weight of the time-linearity term (where points carry times).
+    #[arg(long, default_value_t = 0.5)]
+    pub time_weight: f64,
+    /// Share of streams held out for early stopping.
+    #[arg(long, default_value_t = 0.1)]
+    pub val_fraction: f64,
+    /// Stop after this many epochs without a better validation loss (0 = never).
+    #[arg(long, default_value_t = 0)]
+    pub patience: usize,
+    /// Checkpoint every this many epochs (0 = never).
+    #[arg(long, default_value_t = 10)]
+    pub checkpoint_every: usize,
+    /// Smallest fraction of a radial period a trusted stream spans.
+    #[arg(long, default_value_t = crate::trust::MIN_COVERAGE)]
+    pub min_coverage: f64,
+    /// Axisymmetric system: keep theta_phi out of G and P (J_phi = L_z exactly).
+    #[arg(long)]
+    pub axisymmetric: bool,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// cpu or cuda:N (CUDA needs a build with --features cuda).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Continue from the checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+impl TrainArgs {
+    /// The training configuration.
+    pub fn config(&self) -> crate::train::TrainConfig {
+        crate::train::TrainConfig {
+            epochs: self.epochs,
+            learning_rate: self.lr,
+            final_learning_rate: 1e-5f64.min(self.lr),
+            batch_streams: self.batch_streams,
+            width: self.width,
+            max_width: self.max_width,
+            depth_g: self.depth_g,
+            depth_p: self.depth_p,
+            activation: self.activation,
+            dropout: self.dropout,
+            toy: self.toy,
+            fit_toy: self.fit_toy,
+            alpha1: self.alpha1,
+            time_weight: self.time_weight,
+            val_fraction: self.val_fraction,
+            patience: self.patience,
+            checkpoint_every: self.checkpoint_every,
+            min_coverage: self.min_coverage,
+            axisymmetric: self.axisymmetric,
+            seed: self.seed,
+            device: self.device.clone(),
+        }
+    }
+}
+
+/// `actionfinder apply`.
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// Model directory written by `train`.
+    pub model: PathBuf,
+    /// Streams dataset or catalog (with /particles/xv).
+    pub input: PathBuf,
+    /// Catalog to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Streams of the training dataset to use: all, or the training or validation share
+    /// of the split the model was trained with.
+    #[arg(long, value_enum, default_value = "all")]
+    pub subset: crate::apply::Subset,
+    /// cpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }

@@ -176,6 +176,40 @@ impl StreamsDataset {
         }
     }
 
+    /// The streams `streams` (indices below S, in the order given) as a dataset of their
+    /// own, with their times, ids, truth and baselines.
+    pub fn select(&self, streams: &[usize]) -> Self {
+        let n = self.n_stars;
+        let pick = |v: &[f64], per_star: usize| -> Vec<f64> {
+            let w = n * per_star;
+            streams
+                .iter()
+                .flat_map(|&s| v[s * w..(s + 1) * w].iter().copied())
+                .collect()
+        };
+        let pick_opt = |v: &Option<Vec<f64>>, per_star: usize| v.as_ref().map(|v| pick(v, per_star));
+        let mut out = Self::with_points(streams.len(), n, pick(&self.xv, 6));
+        out.t = pick_opt(&self.t, 1);
+        out.ids = self
+            .ids
+            .as_ref()
+            .map(|ids| streams.iter().map(|&s| ids[s]).collect());
+        out.truth = Truth {
+            actions: pick_opt(&self.truth.actions, 3),
+            angles: pick_opt(&self.truth.angles, 3),
+            frequencies: pick_opt(&self.truth.frequencies, 3),
+            acceleration: pick_opt(&self.truth.acceleration, 3),
+            potential: pick_opt(&self.truth.potential, 1),
+        };
+        out.baselines = self
+            .baselines
+            .iter()
+            .map(|(k, v)| (k.clone(), pick(v, 3)))
+            .collect();
+        out.attrs = self.attrs.clone();
+        out
+    }
+
     /// Number of streams S.
     pub fn n_streams(&self) -> usize {
         self.n_streams

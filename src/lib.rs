@@ -3,15 +3,22 @@
 //! The library behind the `actionfinder` command. Data flow (DESIGN.md): integrators or
 //! snapshots -> streams dataset -> (learning, later) -> catalog -> validation.
 
+pub mod apply;
 pub mod bench;
 pub mod catalog;
 pub mod classic;
 pub mod cli;
 pub mod dataset;
 pub mod demo;
+pub mod device;
 pub mod generate;
+pub mod model;
+pub mod nn;
 pub mod points;
 pub mod progress;
 pub mod recipe;
 pub mod times;
 pub mod tracks;
+pub mod train;
+pub mod trust;
+pub mod validate;

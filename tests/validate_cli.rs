@@ -216,11 +216,11 @@ fn is_png(path: &Path) -> bool {
     bytes.len() > 1000 && bytes.starts_with(b"\x89PNG\r\n\x1a\n")
 }
 
-const MODEL_JSON: &str = r#"{"version": "test", "best_epoch": 3, "history": [
+const MODEL_JSON: &str = r#"{"version": "test", "training": {"best_epoch": 3, "history": [
   {"epoch": 1, "train_loss": 0.1, "val_loss": 0.12, "learning_rate": 1e-3, "wall_s": 2.5},
   {"epoch": 2, "train_loss": 0.03, "val_loss": 0.05, "learning_rate": 1e-3, "wall_s": 5.0},
   {"epoch": 3, "train_loss": 0.01, "val_loss": 0.02, "learning_rate": 1e-3, "wall_s": 7.5},
-  {"epoch": 4, "train_loss": 0.008, "val_loss": 0.025, "learning_rate": 1e-3, "wall_s": 10.0}]}"#;
+  {"epoch": 4, "train_loss": 0.008, "val_loss": 0.025, "learning_rate": 1e-3, "wall_s": 10.0}]}}"#;
 
 /// Writes the test dataset, its catalog (with `model` naming a model directory) and the
 /// model directory under `dir`; returns (catalog, truth, model dir) paths as strings.

@@ -1,6 +1,6 @@
 //! The training history of a model directory (`model.json`, DESIGN.md "Model directory"):
-//! `{"history": [{"epoch": 1, "train_loss": .., "val_loss": .., ...}, ...],
-//! "best_epoch": 7, ...}`. Only what the loss plot needs is read; other keys are ignored.
+//! `{"training": {"history": [{"epoch": 1, "train_loss": .., "val_loss": .., ...}, ...],
+//! "best_epoch": 7, ...}, ...}`. Only what the loss plot needs is read; other keys are ignored.
 
 use std::path::Path;
 
@@ -38,10 +38,12 @@ pub fn read_history(dir: &Path) -> Result<History, ValidateError> {
         message,
     };
     let text = std::fs::read_to_string(&path).map_err(|e| err(format!("cannot read model.json: {e}")))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| err(format!("model.json is not valid JSON: {e}")))?;
+    serde_json::from_value(json["training"].clone()).map_err(|e| {
         err(format!(
-            "model.json: expected {{\"history\": [{{\"epoch\", \"train_loss\", \"val_loss\"}}, ...], \
-             \"best_epoch\"}}: {e}"
+            "model.json: expected {{\"training\": {{\"history\": [{{\"epoch\", \"train_loss\", \"val_loss\"}}, \
+             ...], \"best_epoch\"}}}}: {e}"
         ))
     })
 }
@@ -53,10 +55,10 @@ mod tests {
     #[test]
     fn reads_history_and_ignores_other_keys() {
         let dir = tempfile::tempdir().unwrap();
-        let json = r#"{"architecture": {"width": 64}, "best_epoch": 2, "history": [
+        let json = r#"{"config": {"width": 64}, "training": {"best_epoch": 2, "history": [
             {"epoch": 1, "train_loss": 0.5, "val_loss": 0.6, "learning_rate": 1e-3, "wall_s": 1.0},
             {"epoch": 2, "train_loss": 0.25, "val_loss": null, "learning_rate": 1e-3, "wall_s": 2.0},
-            {"epoch": 3, "train_loss": 0.2}]}"#;
+            {"epoch": 3, "train_loss": 0.2}]}}"#;
         std::fs::write(dir.path().join("model.json"), json).unwrap();
         let h = read_history(dir.path()).unwrap();
         assert_eq!(h.best_epoch, Some(2));
@@ -71,7 +73,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = read_history(dir.path()).unwrap_err().to_string();
         assert!(missing.contains(&dir.path().display().to_string()), "{missing}");
-        std::fs::write(dir.path().join("model.json"), r#"{"history": 3}"#).unwrap();
+        std::fs::write(dir.path().join("model.json"), r#"{"training": {"history": 3}}"#).unwrap();
         let bad = read_history(dir.path()).unwrap_err().to_string();
         assert!(bad.contains("model.json") && bad.contains("history"), "{bad}");
     }

@@ -2,7 +2,9 @@
 //!
 //! Catalog rows are the dataset's points in order: a dataset of S streams x N points gives
 //! n = S*N rows in stream-major order (row = s*N + i), `/particles/stream` (when present)
-//! equals row / N, and `/particles/xv` equals `/streams/xv`. Anything else is refused.
+//! equals row / N, and `/particles/xv` equals `/streams/xv`; a catalog of whole streams
+//! named by `/particles/stream` (`apply --subset validation`) is judged against those
+//! streams. Anything else is refused.
 //!
 //! [`validate`] computes, per component (r, z, phi) and overall:
 //! * actions against `/truth/actions`: mean |dJ| (kpc km/s), mean |dJ| / mean |J_true| and
@@ -35,9 +37,7 @@ use crate::dataset::StreamsDataset;
 pub use history::{read_history, Epoch, History};
 pub use metrics::{ActionErrors, AngleErrors, Spread};
 
-/// `/particles/flag` value of a point whose values are written but not trusted (its stream
-/// covers too little of an orbit to fix its actions).
-pub const FLAG_UNTRUSTED: u32 = 5;
+pub use crate::catalog::FLAG_UNTRUSTED;
 
 /// Why a validation could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -181,8 +181,22 @@ fn whole_streams(points: &[bool], n_stars: usize) -> Vec<bool> {
         .collect()
 }
 
+/// The streams a catalog of fewer rows than the dataset holds (e.g. `apply --subset
+/// validation`): whole streams of N rows each, named by `/particles/stream`. `None` when the
+/// catalog is not such a subset (then [`check_rows`] judges it as the whole dataset).
+fn streams_subset(catalog: &Catalog, truth: &StreamsDataset) -> Option<Vec<usize>> {
+    let (s, n) = (truth.n_streams(), truth.n_stars());
+    let stream = catalog.stream.as_ref()?;
+    if catalog.len() == s * n || n == 0 || stream.len() % n != 0 {
+        return None;
+    }
+    let ids: Vec<usize> = stream.chunks(n).map(|c| c[0] as usize).collect();
+    let whole = stream.chunks(n).all(|c| c.iter().all(|&x| x == c[0])) && ids.iter().all(|&k| k < s);
+    whole.then_some(ids)
+}
+
 /// Checks that the catalog's rows are the dataset's points, in stream-major order.
-fn check_rows(catalog: &Catalog, truth: &StreamsDataset) -> Result<(), ValidateError> {
+fn check_rows(catalog: &Catalog, truth: &StreamsDataset, subset: bool) -> Result<(), ValidateError> {
     let (s, n) = (truth.n_streams(), truth.n_stars());
     if catalog.len() != s * n {
         return Err(ValidateError::Rows(format!(
@@ -192,7 +206,7 @@ fn check_rows(catalog: &Catalog, truth: &StreamsDataset) -> Result<(), ValidateE
             s * n
         )));
     }
-    if let Some(stream) = &catalog.stream {
+    if let Some(stream) = catalog.stream.as_ref().filter(|_| !subset) {
         if let Some(row) = (0..stream.len()).find(|&r| stream[r] != (r / n.max(1)) as u64) {
             return Err(ValidateError::Rows(format!(
                 "/particles/stream of row {row} is {}, expected {} (rows in stream-major order, \
@@ -280,7 +294,9 @@ fn parts(actions: bool, angles: bool, group: &str) -> String {
 /// Errors when the catalog's rows are not the dataset's points in stream-major order, when
 /// the dataset has no truth, or when the catalog has nothing the truth can judge.
 pub fn validate(catalog: &Catalog, truth: &StreamsDataset) -> Result<Report, ValidateError> {
-    check_rows(catalog, truth)?;
+    let subset = streams_subset(catalog, truth).map(|streams| truth.select(&streams));
+    let truth = subset.as_ref().unwrap_or(truth);
+    check_rows(catalog, truth, subset.is_some())?;
     let missing = missing_parts(catalog, truth)?;
     let n = catalog.len();
     let sel = Selection::new(catalog.flag.as_deref(), n);

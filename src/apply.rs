@@ -1,0 +1,299 @@
+//! `actionfinder apply`: a trained model on every point of a streams dataset or a catalog
+//! (DESIGN.md step 8). Per star: the toy, the fixed point for `J'` (one star per group, damped
+//! so that it converges where plain iteration does not), then `theta''` and `J''`. Points go
+//! through in chunks, so millions fit in memory; stars the model cannot vouch for are flagged.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use actionfinder_integrators::actions::{Flag, IsochroneFinder};
+use actionfinder_snapshots::h5::H5File;
+use anyhow::{bail, Context, Result};
+use candle_core::{Device, Tensor};
+use rand_pcg::Pcg64;
+
+use crate::catalog::{Catalog, FLAG_NO_CONVERGENCE, FLAG_UNTRUSTED};
+use crate::classic::action_spread;
+use crate::dataset::StreamsDataset;
+use crate::model::fixed_point::{self, FixedPoint};
+use crate::model::transform::Nets;
+use crate::model::{toy, Model};
+use crate::points::Points;
+use crate::trust;
+
+/// Rows per chunk.
+pub const CHUNK_ROWS: usize = 16384;
+
+/// The per-star fixed point: converged to 1e-10 of the action scale, at most 200 damped
+/// iterations.
+const STAR_FIXED_POINT: FixedPoint = FixedPoint {
+    tol: 1e-10,
+    max_iter: 200,
+};
+
+/// Which streams of a streams dataset to apply to (the split stored by `train`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Subset {
+    All,
+    Training,
+    Validation,
+}
+
+/// What `apply` did.
+#[derive(Clone, Debug)]
+pub struct ApplySummary {
+    pub points: usize,
+    pub failed: usize,
+    pub untrusted: usize,
+    pub seconds: f64,
+    pub out: PathBuf,
+}
+
+impl fmt::Display for ApplySummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} points in {:.2} s ({:.0} points/s): {} without values (flagged), {} not trusted (flag {})",
+            self.points,
+            self.seconds,
+            self.points as f64 / self.seconds.max(1e-9),
+            self.failed,
+            self.untrusted,
+            FLAG_UNTRUSTED
+        )?;
+        write!(f, "wrote {}", self.out.display())
+    }
+}
+
+/// Results of the map for a set of points: `[n,3]` actions (kpc km/s) and angles (rad,
+/// `[0, 2 pi)`), and one flag per point (0 ok; otherwise the values are NaN).
+pub struct Mapped {
+    pub actions: Vec<f64>,
+    pub angles: Vec<f64>,
+    pub flags: Vec<u32>,
+}
+
+/// Map every row of `xv` (rows of 6) with `model`, chunk by chunk.
+pub fn map_points(model: &Model, xv: &[f64]) -> Result<Mapped> {
+    let n = xv.len() / 6;
+    let mut out = Mapped {
+        actions: vec![f64::NAN; 3 * n],
+        angles: vec![f64::NAN; 3 * n],
+        flags: vec![0; n],
+    };
+    let nets = model.nets()?.detach();
+    let bar = crate::progress::counter(n as u64, "applying");
+    for (c, chunk) in xv.chunks(6 * CHUNK_ROWS).enumerate() {
+        let start = c * CHUNK_ROWS;
+        let rows = chunk.len() / 6;
+        map_chunk(model, &nets, chunk, &mut out, start)?;
+        bar.inc(rows as u64);
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+/// One chunk: toy, per-star `J'`, then `J''`, `theta''` for the rows the toy maps.
+fn map_chunk(model: &Model, nets: &Nets, xv: &[f64], out: &mut Mapped, start: usize) -> Result<()> {
+    let scale = model.config.action_scale();
+    let pts = model.toy.evaluate(xv)?;
+    let ok: Vec<usize> = (0..xv.len() / 6).filter(|&i| pts.flags[i] == Flag::Ok).collect();
+    for (i, f) in pts.flags.iter().enumerate() {
+        if *f != Flag::Ok {
+            out.flags[start + i] = *f as u32;
+        }
+    }
+    if ok.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<f64> = ok
+        .iter()
+        .flat_map(|&i| pts.values[6 * i..6 * i + 6].iter().copied())
+        .collect();
+    let toy_values = toy::ToyPoints {
+        values,
+        d_m: None,
+        d_b: None,
+        flags: vec![Flag::Ok; ok.len()],
+    };
+    let t = model.toy.tensors(&toy_values, scale, &model.device)?;
+    let init: Vec<f64> = toy_values
+        .values
+        .chunks_exact(6)
+        .flat_map(|p| [p[0] / scale, p[1] / scale, p[2] / scale])
+        .collect();
+    let solved = fixed_point::solve(nets, &t.angles, &t.actions, 1, &init, STAR_FIXED_POINT)?;
+    let j_prime = Tensor::from_slice(&solved.j_prime, (ok.len(), 3), &model.device)?;
+    let mapped = nets.map::<Pcg64>(&t.angles, &t.actions, &j_prime, None)?;
+    let j2 = (mapped.j2 * scale)?.to_vec2::<f64>()?;
+    let th2 = mapped.theta2.to_vec2::<f64>()?;
+    for (k, &i) in ok.iter().enumerate() {
+        let row = start + i;
+        let finite = j2[k].iter().chain(&th2[k]).all(|x| x.is_finite());
+        if !solved.converged[k] || !finite {
+            out.flags[row] = FLAG_NO_CONVERGENCE;
+            continue;
+        }
+        out.actions[3 * row..3 * row + 3].copy_from_slice(&j2[k]);
+        for (dst, a) in out.angles[3 * row..3 * row + 3].iter_mut().zip(&th2[k]) {
+            *dst = a.rem_euclid(std::f64::consts::TAU);
+        }
+    }
+    Ok(())
+}
+
+/// Input points with their times when they form streams.
+struct Input {
+    points: Points,
+    t: Option<Vec<f64>>,
+}
+
+fn read_input(path: &Path) -> Result<Input> {
+    let f = H5File::open(path)?;
+    if f.has_dataset("/streams/xv") {
+        drop(f);
+        let mut ds = StreamsDataset::read(path)?;
+        let t = ds.t.take();
+        return Ok(Input {
+            points: Points::from_dataset(ds),
+            t,
+        });
+    }
+    drop(f);
+    Ok(Input {
+        points: Points::read(path)?,
+        t: None,
+    })
+}
+
+/// Streams chosen by `subset` from the split in the model's training record.
+fn chosen_streams(
+    training: &serde_json::Value,
+    subset: Subset,
+    streams: usize,
+) -> Result<Option<Vec<usize>>> {
+    let key = match subset {
+        Subset::All => return Ok(None),
+        Subset::Training => "train",
+        Subset::Validation => "validation",
+    };
+    let list: Vec<usize> = serde_json::from_value(training["split"][key].clone())
+        .context("the model's model.json has no training split to choose streams from")?;
+    let total = training["split"]["train"].as_array().map_or(0, Vec::len)
+        + training["split"]["validation"].as_array().map_or(0, Vec::len);
+    if total != streams {
+        bail!("the model was trained on {total} streams, the input has {streams}: --subset needs the training dataset");
+    }
+    Ok(Some(list))
+}
+
+/// Keep only the given streams of the input.
+fn restrict(input: &mut Input, streams: &[usize]) {
+    let n = input.points.stars_per_stream.unwrap_or(1);
+    let pick = |v: &[f64], w: usize| -> Vec<f64> {
+        streams
+            .iter()
+            .flat_map(|&s| v[s * n * w..(s + 1) * n * w].iter().copied())
+            .collect()
+    };
+    input.points.xv = pick(&input.points.xv, 6);
+    input.t = input.t.as_ref().map(|t| pick(t, 1));
+    input.points.ids = input.points.ids.as_ref().map(|ids| {
+        streams
+            .iter()
+            .flat_map(|&s| ids[s * n..(s + 1) * n].iter().copied())
+            .collect()
+    });
+    input.points.stream = Some(
+        streams
+            .iter()
+            .flat_map(|&s| std::iter::repeat_n(s as u64, n))
+            .collect(),
+    );
+}
+
+/// `actionfinder apply MODEL_DIR INPUT --out CATALOG`.
+pub fn apply(
+    model_dir: &Path,
+    path: &Path,
+    out: &Path,
+    subset: Subset,
+    device: &Device,
+) -> Result<ApplySummary> {
+    let started = Instant::now();
+    let (model, training) = Model::load(model_dir, device)?;
+    let mut input = read_input(path).with_context(|| format!("reading {}", path.display()))?;
+    let stars = input.points.stars_per_stream;
+    if let Some(list) = chosen_streams(&training, subset, input.points.len() / stars.unwrap_or(1))? {
+        if stars.is_none() {
+            bail!(
+                "--subset needs a streams dataset, {} is a catalog",
+                path.display()
+            );
+        }
+        restrict(&mut input, &list);
+    }
+    let mut mapped = map_points(&model, &input.points.xv)?;
+    let min_coverage = training["trust"]["min_coverage"]
+        .as_f64()
+        .unwrap_or(trust::MIN_COVERAGE);
+    let untrusted = flag_untrusted(&model, &input, min_coverage, &mut mapped.flags)?;
+    let catalog = build_catalog(input, mapped, model_dir)?;
+    catalog.write(out)?;
+    let failed = catalog.flag.as_ref().map_or(0, |f| {
+        f.iter().filter(|&&x| x != 0 && x != FLAG_UNTRUSTED).count()
+    });
+    Ok(ApplySummary {
+        points: catalog.len(),
+        failed,
+        untrusted,
+        seconds: started.elapsed().as_secs_f64(),
+        out: out.to_path_buf(),
+    })
+}
+
+/// Flag the points of streams that span too little of a radial period (values kept).
+fn flag_untrusted(model: &Model, input: &Input, min_coverage: f64, flags: &mut [u32]) -> Result<usize> {
+    let (Some(t), Some(n)) = (&input.t, input.points.stars_per_stream) else {
+        return Ok(0);
+    };
+    let finder = IsochroneFinder::new(model.toy.m()?, model.toy.b()?)?;
+    let timing = trust::stream_timing(&finder, &input.points.xv, t, n);
+    let mut count = 0;
+    for (s, tm) in timing.iter().enumerate() {
+        if trust::trusted(Some(tm.coverage), min_coverage) {
+            continue;
+        }
+        for f in flags[s * n..(s + 1) * n].iter_mut().filter(|f| **f == 0) {
+            *f = FLAG_UNTRUSTED;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+fn build_catalog(input: Input, mapped: Mapped, model_dir: &Path) -> Result<Catalog> {
+    let Input { points, .. } = input;
+    let mut cat = Catalog::new(points.xv);
+    cat.ids = points.ids;
+    cat.stream = points.stream;
+    if let Some(n) = points.stars_per_stream {
+        cat.set_column("action_spread", action_spread(&mapped.actions, n))
+            .map_err(anyhow::Error::msg)?;
+    }
+    cat.set_column("actions", mapped.actions)
+        .map_err(anyhow::Error::msg)?;
+    cat.set_column("angles", mapped.angles)
+        .map_err(anyhow::Error::msg)?;
+    cat.flag = Some(mapped.flags);
+    cat.attrs = points.attrs;
+    cat.attrs.source = format!("actionfinder apply (model {})", model_dir.display());
+    cat.attrs
+        .extra
+        .insert("method".into(), "actionfinder".to_string().into());
+    cat.attrs
+        .extra
+        .insert("model".into(), model_dir.display().to_string().into());
+    Ok(cat)
+}

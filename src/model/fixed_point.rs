@@ -1,0 +1,92 @@
+//! The implicit equation for `J'` (paper eq. 5 and listing 1): per group of points that share
+//! their actions (a stream in training, a single star when applying),
+//! `J' = mean_group(J_toy - dG/dtheta(theta, J'))`, solved without a graph.
+//!
+//! Plain iteration fails for a few stars where G bends strongly (`notes/learning-prototype.md`);
+//! each group therefore carries its own step `beta`, halved whenever its residual grows:
+//! `J' <- J' + beta (F(J') - J')`.
+
+use candle_core::{Result, Tensor};
+
+use super::transform::Nets;
+
+/// Stopping rule of the iteration.
+#[derive(Clone, Copy, Debug)]
+pub struct FixedPoint {
+    /// Converged when `max_k |F_k - J'_k| <= tol (1 + max_k |J'_k|)` (normalised actions).
+    pub tol: f64,
+    /// Iteration cap.
+    pub max_iter: usize,
+}
+
+/// The solution per group: `[G,3]` values, whether each converged, and the last residuals.
+pub struct Solved {
+    pub j_prime: Vec<f64>,
+    pub converged: Vec<bool>,
+    pub residual: Vec<f64>,
+}
+
+/// Solve for `J'` per group of `group` consecutive rows of `theta`, `j_toy` (`[B,3]`,
+/// normalised), starting from `init` (`[G,3]`). `nets` should be detached.
+pub fn solve(
+    nets: &Nets,
+    theta: &Tensor,
+    j_toy: &Tensor,
+    group: usize,
+    init: &[f64],
+    rule: FixedPoint,
+) -> Result<Solved> {
+    let groups = init.len() / 3;
+    let mut j = init.to_vec();
+    let mut beta = vec![1.0; groups];
+    let mut residual = vec![f64::INFINITY; groups];
+    let mut converged = vec![false; groups];
+    for _ in 0..rule.max_iter {
+        let target = update(nets, theta, j_toy, group, &j)?;
+        for g in 0..groups {
+            if converged[g] {
+                continue;
+            }
+            let (jg, tg) = (&mut j[3 * g..3 * g + 3], &target[3 * g..3 * g + 3]);
+            let r = (0..3).map(|k| (tg[k] - jg[k]).abs()).fold(0.0, f64::max);
+            let scale = 1.0 + jg.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            if r <= rule.tol * scale {
+                converged[g] = true;
+            } else if r.is_nan() || r >= residual[g] {
+                beta[g] *= 0.5;
+            }
+            residual[g] = r;
+            if !converged[g] {
+                for k in 0..3 {
+                    jg[k] += beta[g] * (tg[k] - jg[k]);
+                }
+            }
+        }
+        if converged.iter().all(|&c| c) {
+            break;
+        }
+    }
+    Ok(Solved {
+        j_prime: j,
+        converged,
+        residual,
+    })
+}
+
+/// `F(J') = mean_group(J_toy - dG/dtheta(theta, J'))` as `[G,3]` on the host.
+fn update(nets: &Nets, theta: &Tensor, j_toy: &Tensor, group: usize, j: &[f64]) -> Result<Vec<f64>> {
+    let groups = j.len() / 3;
+    let rows = expand(&Tensor::from_slice(j, (groups, 3), theta.device())?, group)?;
+    let (dg_dtheta, _) = nets.g_derivatives::<rand_pcg::Pcg64>(theta, &rows, None)?;
+    let f = (j_toy - dg_dtheta)?;
+    f.reshape((groups, group, 3))?.mean(1)?.flatten_all()?.to_vec1()
+}
+
+/// `[G,3]` per-group values repeated for each of the `group` rows: `[G*group, 3]`.
+pub fn expand(per_group: &Tensor, group: usize) -> Result<Tensor> {
+    let (groups, width) = per_group.dims2()?;
+    per_group
+        .unsqueeze(1)?
+        .broadcast_as((groups, group, width))?
+        .reshape((groups * group, width))
+}

@@ -1,0 +1,242 @@
+//! The learned action-angle model: toy isochrone + generating function G + point transform P
+//! (paper §2–3), its configuration and its directory on disk (DESIGN.md "Model directory":
+//! `model.safetensors` with every weight, the toy's `ln M`, `ln b` and the normalisation;
+//! `model.json` with the architecture, scales, toy, training history and trust settings).
+
+pub mod fixed_point;
+pub mod toy;
+pub mod transform;
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::VarMap;
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+use crate::nn::params::Params;
+use crate::nn::{MlpSpec, ResMlp};
+use toy::Toy;
+use transform::Nets;
+
+/// Weights file of a model directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Description file of a model directory.
+pub const JSON_FILE: &str = "model.json";
+/// What `model.json` says it is.
+pub const FORMAT: &str = "actionfinder-model";
+
+/// Everything needed to rebuild the model's graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Generating function G: inputs (cos theta, sin theta, J'), one output.
+    pub g: MlpSpec,
+    /// Point transform P: inputs (cos theta', sin theta'), three outputs.
+    pub p: MlpSpec,
+    /// theta_phi kept out of G and P, so that `J_phi = L_z` exactly.
+    pub axisymmetric: bool,
+    /// Length scale (kpc) chosen from the data.
+    pub length_scale: f64,
+    /// Velocity scale (km/s) chosen from the data; actions are divided by
+    /// `length_scale * velocity_scale`.
+    pub velocity_scale: f64,
+    /// Toy isochrone mass (Msun) and scale (kpc); trained values after training.
+    pub toy_m: f64,
+    pub toy_b: f64,
+    /// Whether M and b are trained.
+    pub toy_trained: bool,
+}
+
+impl ModelConfig {
+    /// The action scale `length_scale * velocity_scale` (kpc km/s).
+    pub fn action_scale(&self) -> f64 {
+        self.length_scale * self.velocity_scale
+    }
+}
+
+/// Errors of the model directory.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model directory {dir}: {what}")]
+    Invalid { dir: PathBuf, what: String },
+    #[error("{0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+fn invalid(dir: &Path, what: impl Into<String>) -> ModelError {
+    ModelError::Invalid {
+        dir: dir.to_path_buf(),
+        what: what.into(),
+    }
+}
+
+/// The model: variables and the networks built on them.
+pub struct Model {
+    pub config: ModelConfig,
+    pub varmap: VarMap,
+    pub g: ResMlp,
+    pub p: ResMlp,
+    pub toy: Toy,
+    pub device: Device,
+}
+
+impl Model {
+    /// A freshly initialised model, its weights drawn from a generator seeded with `seed`.
+    pub fn new(config: ModelConfig, device: &Device, seed: u64) -> candle_core::Result<Self> {
+        let varmap = VarMap::new();
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let mut ps = Params::new(&varmap, "", device, &mut rng);
+        let g = ResMlp::new(&mut ps.pp("g"), config.g.clone())?;
+        let p = ResMlp::new(&mut ps.pp("p"), config.p.clone())?;
+        let mut scalar = |name: &str, value: f64| -> candle_core::Result<Var> {
+            ps.constant(name, (), value)?;
+            lookup(&varmap, name)
+        };
+        let toy = Toy {
+            log_m: scalar("toy.log_m", config.toy_m.ln())?,
+            log_b: scalar("toy.log_b", config.toy_b.ln())?,
+            trained: config.toy_trained,
+        };
+        scalar("norm.length_scale", config.length_scale)?;
+        scalar("norm.velocity_scale", config.velocity_scale)?;
+        Ok(Self {
+            config,
+            varmap,
+            g,
+            p,
+            toy,
+            device: device.clone(),
+        })
+    }
+
+    /// The networks' effective weights for one step (attached to the variables).
+    pub fn nets(&self) -> candle_core::Result<Nets> {
+        Ok(Nets {
+            g: self.g.weights()?,
+            p: self.p.weights()?,
+            axisymmetric: self.config.axisymmetric,
+        })
+    }
+
+    /// The variables the optimiser updates: all network weights, plus `ln M`, `ln b` when
+    /// the toy is trained (never the normalisation).
+    pub fn trainable(&self) -> Vec<(String, Var)> {
+        let data = self.varmap.data().lock().map(|d| d.clone()).unwrap_or_default();
+        let mut vars: Vec<(String, Var)> = data
+            .into_iter()
+            .filter(|(name, _)| {
+                name.starts_with("g.")
+                    || name.starts_with("p.")
+                    || (self.toy.trained && name.starts_with("toy."))
+            })
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    }
+
+    /// All variables by name, as plain tensors (a snapshot of the current values).
+    pub fn snapshot(&self) -> Vec<(String, Tensor)> {
+        let data = self.varmap.data().lock().map(|d| d.clone()).unwrap_or_default();
+        let mut all: Vec<(String, Tensor)> = data
+            .into_iter()
+            .map(|(k, v)| (k, v.as_tensor().copy().unwrap_or_else(|_| v.as_tensor().clone())))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// Set every variable from a [`Self::snapshot`].
+    pub fn restore(&self, snapshot: &[(String, Tensor)]) -> candle_core::Result<()> {
+        for (name, value) in snapshot {
+            lookup(&self.varmap, name)?.set(value)?;
+        }
+        Ok(())
+    }
+
+    /// Write `model.safetensors` and `model.json` (the config with the current toy, plus
+    /// `extra`: training history and trust settings) into `dir`.
+    pub fn save(&self, dir: &Path, extra: &serde_json::Value) -> Result<(), ModelError> {
+        std::fs::create_dir_all(dir).map_err(|e| invalid(dir, format!("cannot create: {e}")))?;
+        let mut config = self.config.clone();
+        config.toy_m = self.toy.m()?;
+        config.toy_b = self.toy.b()?;
+        self.varmap.save(dir.join(WEIGHTS_FILE))?;
+        let json = serde_json::json!({
+            "format": FORMAT,
+            "version": env!("CARGO_PKG_VERSION"),
+            "config": config,
+            "training": extra,
+        });
+        let text = serde_json::to_string_pretty(&json).map_err(|e| invalid(dir, e.to_string()))?;
+        std::fs::write(dir.join(JSON_FILE), text)
+            .map_err(|e| invalid(dir, format!("cannot write {JSON_FILE}: {e}")))
+    }
+
+    /// Read a model directory: the json's architecture, then every weight from the
+    /// safetensors file, which must hold exactly the variables of that architecture.
+    pub fn load(dir: &Path, device: &Device) -> Result<(Self, serde_json::Value), ModelError> {
+        let json = read_json(dir)?;
+        let config: ModelConfig = serde_json::from_value(json["config"].clone())
+            .map_err(|e| invalid(dir, format!("{JSON_FILE}: config: {e}")))?;
+        let model = Model::new(config, device, 0)?;
+        let path = dir.join(WEIGHTS_FILE);
+        let tensors = candle_core::safetensors::load(&path, device)
+            .map_err(|e| invalid(dir, format!("{WEIGHTS_FILE}: {e}")))?;
+        let expected = model.snapshot();
+        if tensors.len() != expected.len() {
+            return Err(invalid(
+                dir,
+                format!(
+                    "{WEIGHTS_FILE} holds {} tensors, the architecture in {JSON_FILE} has {}",
+                    tensors.len(),
+                    expected.len()
+                ),
+            ));
+        }
+        for (name, current) in &expected {
+            let value = tensors
+                .get(name)
+                .ok_or_else(|| invalid(dir, format!("{WEIGHTS_FILE} lacks tensor {name}")))?;
+            if value.dims() != current.dims() || value.dtype() != DType::F64 {
+                return Err(invalid(
+                    dir,
+                    format!(
+                        "tensor {name} is {:?} {:?}, the architecture wants f64 {:?}",
+                        value.dtype(),
+                        value.dims(),
+                        current.dims()
+                    ),
+                ));
+            }
+            lookup(&model.varmap, name)?.set(value)?;
+        }
+        Ok((model, json["training"].clone()))
+    }
+}
+
+/// Parse `model.json` and check that it is ours.
+fn read_json(dir: &Path) -> Result<serde_json::Value, ModelError> {
+    let path = dir.join(JSON_FILE);
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| invalid(dir, format!("cannot read {JSON_FILE}: {e}")))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| invalid(dir, format!("{JSON_FILE} is not valid JSON: {e}")))?;
+    if json["format"] != FORMAT {
+        return Err(invalid(
+            dir,
+            format!("{JSON_FILE} has format {}, expected {FORMAT:?}", json["format"]),
+        ));
+    }
+    Ok(json)
+}
+
+fn lookup(varmap: &VarMap, name: &str) -> candle_core::Result<Var> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
+    data.get(name)
+        .cloned()
+        .ok_or_else(|| candle_core::Error::Msg(format!("no variable {name}")))
+}

@@ -1,0 +1,135 @@
+//! The training loss (paper eqs. 12–13 and 19, plus the time-linearity term of DESIGN.md
+//! step 6), built on a batch of whole streams of `stars` points each.
+
+use std::f64::consts::{PI, TAU};
+
+use candle_core::{DType, Result, Tensor};
+
+/// `<|J'' - <J''>_stream|>`: mean absolute deviation of J'' about its stream mean (eq. 12).
+pub fn spread(j2: &Tensor, stars: usize) -> Result<Tensor> {
+    let (rows, width) = j2.dims2()?;
+    let per_stream = j2.reshape((rows / stars, stars, width))?;
+    let mean = per_stream.mean_keepdim(1)?;
+    per_stream.broadcast_sub(&mean)?.abs()?.mean_all()
+}
+
+/// `<|J_r - |J_r||> + <|J_z - |J_z||>` (eq. 13): zero unless J''_r or J''_z is negative.
+pub fn negative_actions(j2: &Tensor) -> Result<Tensor> {
+    let rz = j2.narrow(1, 0, 2)?;
+    (rz.abs()? - &rz)?.abs()?.mean(0)?.sum_all()
+}
+
+/// The paper's angle zero-point term: `<|theta''|>` (wrapped into `(-pi, pi]`) where
+/// `theta = 0` is fed into the map.
+pub fn zero_point(theta2_at_zero: &Tensor) -> Result<Tensor> {
+    let turns: Vec<f64> = theta2_at_zero
+        .flatten_all()?
+        .to_vec1::<f64>()?
+        .iter()
+        .map(|x| -TAU * (x / TAU).round())
+        .collect();
+    let shift = Tensor::from_vec(turns, theta2_at_zero.shape(), theta2_at_zero.device())?;
+    (theta2_at_zero + shift)?.abs()?.mean_all()
+}
+
+/// Angles must advance linearly in time along an orbit (eq. 16, one frequency per stream):
+/// with theta'' unwrapped in time order, the least-squares line `theta0 + Omega t` is fitted
+/// per stream and component and the mean absolute residual returned. `t` (`[B]`, any time
+/// unit) and `use_stream` (one per stream: false for streams whose points are too far apart
+/// in phase to unwrap) come from the data.
+pub fn time_linearity(theta2: &Tensor, t: &[f64], use_stream: &[bool], stars: usize) -> Result<Tensor> {
+    let dev = theta2.device();
+    let rows = t.len();
+    let streams = rows / stars;
+    let values = theta2.to_vec2::<f64>()?;
+    let shift = unwrap_shifts(&values, t, stars);
+    let shift = Tensor::from_vec(shift, (rows, 3), dev)?;
+    let unwrapped = (theta2 + shift)?.reshape((streams, stars, 3))?;
+    let tc: Vec<f64> = t
+        .chunks_exact(stars)
+        .flat_map(|ts| {
+            let mean = ts.iter().sum::<f64>() / stars as f64;
+            ts.iter().map(move |x| x - mean)
+        })
+        .collect();
+    let tc = Tensor::from_vec(tc, (streams, stars, 1), dev)?;
+    let centred = unwrapped.broadcast_sub(&unwrapped.mean_keepdim(1)?)?;
+    let slope = centred
+        .broadcast_mul(&tc)?
+        .sum_keepdim(1)?
+        .broadcast_div(&(tc.sqr()?.sum_keepdim(1)? + 1e-300)?)?;
+    let residual = (centred - slope.broadcast_mul(&tc)?)?.abs()?;
+    let mask: Vec<f64> = use_stream.iter().map(|&u| f64::from(u8::from(u))).collect();
+    let used = mask.iter().sum::<f64>();
+    if used == 0.0 {
+        return Tensor::zeros((), DType::F64, dev);
+    }
+    let mask = Tensor::from_vec(mask, (streams, 1, 1), dev)?;
+    residual.broadcast_mul(&mask)?.sum_all()? / (used * stars as f64 * 3.0)
+}
+
+/// Per row and component, the multiple of 2 pi to add so that consecutive points of each
+/// stream (in time order) differ by at most pi.
+fn unwrap_shifts(values: &[Vec<f64>], t: &[f64], stars: usize) -> Vec<f64> {
+    let mut shift = vec![0.0; values.len() * 3];
+    for (s, ts) in t.chunks_exact(stars).enumerate() {
+        let mut order: Vec<usize> = (0..stars).collect();
+        order.sort_by(|&a, &b| ts[a].total_cmp(&ts[b]));
+        for k in 0..3 {
+            let mut prev = values[s * stars + order[0]][k];
+            let mut turns = 0.0;
+            for &i in &order[1..] {
+                let row = s * stars + i;
+                let cur = values[row][k] + turns;
+                let jump = ((cur - prev) / TAU).round();
+                turns -= TAU * jump;
+                let cur = cur - TAU * jump;
+                debug_assert!((cur - prev).abs() <= PI + 1e-9);
+                shift[row * 3 + k] = turns;
+                prev = cur;
+            }
+        }
+    }
+    shift
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn linear_angles_wrapped_into_two_pi_have_no_residual() {
+        let stars = 8;
+        let t: Vec<f64> = (0..stars).map(|i| 0.1 * ((i * 5) % stars) as f64).collect();
+        let omega = [3.0, -7.0, 11.0];
+        let values: Vec<f64> = t
+            .iter()
+            .flat_map(|&ti| omega.map(|w| (0.5 + w * ti).rem_euclid(TAU)))
+            .collect();
+        let theta = Tensor::from_vec(values, (stars, 3), &Device::Cpu).unwrap();
+        let r = time_linearity(&theta, &t, &[true], stars)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        assert!(r < 1e-12, "residual {r}");
+        let bent = (theta + 0.3).unwrap().sin().unwrap();
+        let r = time_linearity(&bent, &t, &[true], stars)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        assert!(r > 1e-3, "a curved track must leave a residual, got {r}");
+    }
+
+    #[test]
+    fn spread_and_penalty() {
+        let j = Tensor::from_vec(vec![1.0, -2.0, 3.0, 3.0, 2.0, 3.0], (2, 3), &Device::Cpu).unwrap();
+        let s = spread(&j, 2).unwrap().to_scalar::<f64>().unwrap();
+        assert!((s - (1.0 + 2.0 + 0.0) / 3.0).abs() < 1e-15);
+        let p = negative_actions(&j).unwrap().to_scalar::<f64>().unwrap();
+        assert!(
+            (p - 2.0).abs() < 1e-15,
+            "one J_z of -2 in two rows: mean |J - |J|| = 2, got {p}"
+        );
+    }
+}
