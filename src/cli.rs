@@ -506,6 +506,10 @@ pub struct TrainArgs {
     /// Continue from the checkpoint in --out.
     #[arg(long)]
     pub resume: bool,
+    /// Stop after this many epochs in this session (0 = never), leaving a checkpoint for
+    /// --resume (for batch jobs with wall-time limits).
+    #[arg(long, default_value_t = 0)]
+    pub stop_after: usize,
 }
 
 impl TrainArgs {
@@ -533,6 +537,7 @@ impl TrainArgs {
             axisymmetric: self.axisymmetric,
             seed: self.seed,
             device: self.device.clone(),
+            stop_after: self.stop_after,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Checkpoints for `--resume`: `MODEL_DIR/checkpoint/` holds the current model as a model
 //! directory, `optimizer.safetensors` (Adam's moments, the best weights so far and the
 //! per-stream `J'` warm starts) and `state.json` (epoch, history, best epoch, options).
-//! With the per-epoch generators derived from the seed, a resumed run continues exactly.
+//! With the per-epoch generators derived from the seed, a resumed run continues exactly. The
+//! checkpoint is kept after the last epoch, so `--resume --epochs M` also extends a run.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -87,6 +88,7 @@ pub(crate) fn load(
     let comparable = |c: &TrainConfig| TrainConfig {
         epochs: 0,
         checkpoint_every: 0,
+        stop_after: 0,
         ..c.clone()
     };
     if comparable(&state.options) != comparable(cfg) || state.streams != ds.n_streams() {
@@ -131,14 +133,4 @@ pub(crate) fn load(
     refresh_streams(&mut run)?;
     log::info!("resuming from epoch {} ({})", run.epoch, dir.display());
     Ok(Some(run))
-}
-
-/// Remove the checkpoint once the model is written.
-pub(crate) fn remove(out: &Path) {
-    let dir = dir(out);
-    if dir.exists() {
-        if let Err(e) = std::fs::remove_dir_all(&dir) {
-            log::warn!("could not remove {}: {e}", dir.display());
-        }
-    }
 }

@@ -85,6 +85,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// `cpu` or `cuda:N`.
     pub device: String,
+    /// Stop after this many epochs in this session (0 = run to the end), leaving a checkpoint
+    /// to `--resume` from: for batch jobs with wall-time limits.
+    pub stop_after: usize,
 }
 
 impl Default for TrainConfig {
@@ -111,6 +114,7 @@ impl Default for TrainConfig {
             axisymmetric: false,
             seed: 1,
             device: "cpu".to_string(),
+            stop_after: 0,
         }
     }
 }
@@ -134,6 +138,7 @@ pub struct EpochRecord {
 pub struct TrainSummary {
     pub out: PathBuf,
     pub epochs_run: usize,
+    pub epochs_planned: usize,
     pub best_epoch: usize,
     pub best_val_loss: f64,
     pub best_val_spread: f64,
@@ -205,7 +210,15 @@ pub fn train(
     let bar = crate::progress::counter(cfg.epochs as u64, "training");
     bar.set_position(run.epoch as u64);
     let offset = run.history.last().map_or(0.0, |r| r.wall_s);
+    let first = run.epoch;
     while run.epoch < cfg.epochs {
+        if cfg.stop_after > 0 && run.epoch >= first + cfg.stop_after {
+            log::info!(
+                "stopping after {} epochs as asked; continue with --resume",
+                cfg.stop_after
+            );
+            break;
+        }
         let lr = learning_rate(cfg, run.epoch);
         let train_loss = train_epoch(&mut run, cfg, lr)?;
         let (val_loss, val_spread) = validate_epoch(&mut run, cfg)?;
@@ -531,6 +544,7 @@ fn finish(
     source: &str,
     device: &Device,
 ) -> Result<TrainSummary> {
+    checkpoint::save(out, &run, cfg)?;
     let (best_epoch, best_val, snapshot) = run.best.take().context("no epoch finished")?;
     run.model.restore(&snapshot)?;
     refresh_streams(&mut run)?;
@@ -557,10 +571,10 @@ fn finish(
         "trust": {"min_coverage": cfg.min_coverage, "flagged_streams": flagged},
     });
     run.model.save(out, &extra)?;
-    checkpoint::remove(out);
     Ok(TrainSummary {
         out: out.to_path_buf(),
         epochs_run: run.history.len(),
+        epochs_planned: cfg.epochs,
         best_epoch,
         best_val_loss: best_val,
         best_val_spread: best_spread,
