@@ -341,6 +341,12 @@ pub struct DemoArgs {
     /// Random seed.
     #[arg(long, default_value_t = 2021)]
     pub seed: u64,
+    /// Training epochs.
+    #[arg(long, default_value_t = 150)]
+    pub epochs: usize,
+    /// cpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 impl GenerateArgs {

@@ -8,6 +8,12 @@
 //! particle's 8 positions one stream), with the truth of the known potential added
 //! (potential, acceleration, exact actions, angles and frequencies). The generated dataset
 //! (8 points per orbit at random times, with truth) is kept beside it.
+//!
+//! Then the learning job: `train` on the tracked streams (toy isochrone fitted to the data
+//! and trained; spherical, so theta_phi is kept out of the networks), `apply` to the held-out
+//! streams and to orbits the model never saw (a second sample, another seed), and `validate`
+//! both against the exact spherical actions, with PNG plots. The paper (§6.5, 8 snapshots
+//! of a gyrfalcON run) reports mean action errors of about 5e-4 kpc km/s.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,12 +23,15 @@ use actionfinder_integrators::potential::{spec, Potential};
 use actionfinder_snapshots::center::Centering;
 use anyhow::{Context, Result};
 
+use crate::apply::{apply, Subset};
 use crate::cli::DemoArgs;
 use crate::dataset::StreamsDataset;
 use crate::generate::{add_truth, generate, GenerateConfig, SnapshotPlan};
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
 use crate::tracks::{tracks_dataset, TracksConfig};
+use crate::train::{train, TrainConfig};
+use crate::validate::{validate_files, ValidateOptions};
 
 /// The paper's §6.5 Plummer system.
 pub const PLUMMER_SPEC: &str = "plummer:M=5e5,a=0.02";
@@ -31,6 +40,8 @@ pub const PLUMMER_SPEC: &str = "plummer:M=5e5,a=0.02";
 pub const GENERATED_FILE: &str = "plummer_generated.h5";
 pub const SNAPSHOT_DIR: &str = "snapshots";
 pub const STREAMS_FILE: &str = "plummer_streams.h5";
+pub const UNSEEN_FILE: &str = "plummer_unseen.h5";
+pub const MODEL_DIR: &str = "model";
 
 /// The demo's generation job writing under `args.out`.
 pub fn config(args: &DemoArgs) -> GenerateConfig {
@@ -78,12 +89,73 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     write(&ds, &out)?;
     tracked.out = out;
     println!("{tracked}");
+    learn(args, &ds, &tracked.out)
+}
+
+/// The demo's training options: defaults, with the toy fitted and trained, and theta_phi
+/// kept out of the networks (the system is spherical).
+pub fn train_config(args: &DemoArgs) -> TrainConfig {
+    TrainConfig {
+        epochs: args.epochs,
+        fit_toy: true,
+        axisymmetric: true,
+        seed: args.seed,
+        device: args.device.clone(),
+        ..TrainConfig::default()
+    }
+}
+
+/// Train on the tracked streams, then apply and validate on held-out streams and on orbits
+/// never seen.
+fn learn(args: &DemoArgs, ds: &StreamsDataset, streams: &Path) -> Result<()> {
+    let model = args.out.join(MODEL_DIR);
     println!(
-        "streams dataset for the next stages: {} (from the snapshots, with /truth); orbits at random \
-         times: {}",
-        tracked.out.display(),
-        args.out.join(GENERATED_FILE).display()
+        "train: learning actions from the {} tracked streams",
+        ds.n_streams()
     );
+    println!(
+        "{}",
+        train(
+            ds,
+            &train_config(args),
+            &model,
+            false,
+            &streams.display().to_string()
+        )?
+    );
+    let unseen = args.out.join(UNSEEN_FILE);
+    let unseen_cfg = GenerateConfig {
+        seed: args.seed + 1,
+        snapshots: None,
+        ..config(args)
+    };
+    generate(&unseen_cfg, &unseen)?;
+    let device = crate::device::parse(&args.device)?;
+    for (what, input, subset, name) in [
+        (
+            "held-out streams (the validation share)",
+            streams,
+            Subset::Validation,
+            "catalog_validation.h5",
+        ),
+        (
+            "orbits the model never saw",
+            unseen.as_path(),
+            Subset::All,
+            "catalog_unseen.h5",
+        ),
+    ] {
+        let catalog = args.out.join(name);
+        println!("\napply + validate on {what}:");
+        println!("{}", apply(&model, input, &catalog, subset, &device)?);
+        let out = validate_files(&ValidateOptions {
+            catalog,
+            truth: input.to_path_buf(),
+            plots: None,
+            model: Some(model.clone()),
+        })?;
+        print!("{out}");
+    }
     Ok(())
 }
 

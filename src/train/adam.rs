@@ -42,8 +42,11 @@ impl Adam {
             let Some(g) = grads.get(var.as_tensor()) else {
                 continue;
             };
-            self.m[i] = ((&self.m[i] * BETA1)? + (g * (1.0 - BETA1))?)?;
-            self.v[i] = ((&self.v[i] * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?;
+            // Gradients may still hold the step's graph: detach, or the moments would chain
+            // every step's graph together (memory grows without bound).
+            let g = g.detach();
+            self.m[i] = ((&self.m[i] * BETA1)? + (&g * (1.0 - BETA1))?)?.detach();
+            self.v[i] = ((&self.v[i] * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?.detach();
             let denom = ((&self.v[i] / c2)?.sqrt()? + EPS)?;
             let delta = ((&self.m[i] / c1)?.div(&denom)? * lr)?;
             var.set(&var.as_tensor().sub(&delta)?)?;
