@@ -42,6 +42,61 @@ pub enum BenchCommand {
     ReadSnapshot(ReadSnapshotBench),
     /// Track particles by id through in-memory snapshots (ids shuffled in each): seconds.
     Tracking(TrackingBench),
+    /// One training step (fixed point, map with input derivatives, loss, backward, Adam) on
+    /// synthetic inputs: seconds per step, as one JSON line with --json.
+    Train(TrainStepBench),
+}
+
+#[derive(Args, Debug)]
+pub struct TrainStepBench {
+    #[arg(long, default_value_t = 64)]
+    pub width: usize,
+    #[arg(long, default_value_t = 64)]
+    pub max_width: usize,
+    #[arg(long, default_value_t = 3)]
+    pub depth_g: usize,
+    #[arg(long, default_value_t = 2)]
+    pub depth_p: usize,
+    /// Streams per batch.
+    #[arg(long, default_value_t = 32)]
+    pub streams: usize,
+    /// Points per stream.
+    #[arg(long, default_value_t = 8)]
+    pub points: usize,
+    /// Timed steps (after three warm-up steps).
+    #[arg(long, default_value_t = 20)]
+    pub steps: usize,
+    /// cpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Print one JSON line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn bench_train(b: &TrainStepBench) -> Result<()> {
+    use crate::train::step_bench::{time_steps, StepShape};
+    let shape = StepShape {
+        width: b.width,
+        max_width: b.max_width,
+        depth_g: b.depth_g,
+        depth_p: b.depth_p,
+        streams: b.streams,
+        points: b.points,
+    };
+    let timing = time_steps(&shape, b.steps.max(1), &crate::device::parse(&b.device)?)?;
+    if b.json {
+        println!("{}", serde_json::to_string(&timing)?);
+    } else {
+        println!(
+            "training step ({} parameters, {} x {} points): {:.3} ms",
+            timing.params,
+            b.streams,
+            b.points,
+            1e3 * timing.seconds_per_step
+        );
+    }
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -145,6 +200,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         BenchCommand::WriteSnapshots(b) => write_snapshots(b),
         BenchCommand::ReadSnapshot(b) => read_snapshot(b),
         BenchCommand::Tracking(b) => tracking(b),
+        BenchCommand::Train(b) => bench_train(b),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod adam;
 pub mod checkpoint;
 pub mod data;
 pub mod loss;
+pub mod step_bench;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
