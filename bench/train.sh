@@ -28,7 +28,7 @@ while read -r width max_width depth_g depth_p streams points; do
   : >"$tmp/ours.json"
   if [ "$ours" = 1 ]; then
     # ---- Rust side (src/nn, src/train): prints one JSON line {"seconds_per_step": ...} ----
-    RAYON_NUM_THREADS=$THREADS "$bin" bench train "${args[@]}" --json >"$tmp/ours.json"
+    RAYON_NUM_THREADS=$THREADS CANDLE_NUM_THREADS=$THREADS "$bin" bench train "${args[@]}" --json >"$tmp/ours.json"
   fi
   "$VENV/bin/python" - "$tmp" "$width,$max_width,$depth_g,$depth_p,$streams,$points" <<'PY'
 import json, sys

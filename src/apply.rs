@@ -2,6 +2,12 @@
 //! (DESIGN.md step 8). Per star: the toy, the fixed point for `J'` (one star per group, damped
 //! so that it converges where plain iteration does not), then `theta''` and `J''`. Points go
 //! through in chunks, so millions fit in memory; stars the model cannot vouch for are flagged.
+//!
+//! Angle origin: any shift of theta'' by a function of the actions is as canonical as the map
+//! itself, so the loss leaves the zero point free. `apply` puts it where the toy has its own
+//! (pericentre and ascending node): `theta = theta''(x, v) - theta''(theta_toy = 0, J')`, the
+//! image of the toy's origin on the star's torus. This moves no action (unlike the paper's
+//! alpha1 term, which pulls the whole map towards the toy during training).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -126,8 +132,9 @@ fn map_chunk(model: &Model, nets: &Nets, xv: &[f64], out: &mut Mapped, start: us
     let solved = fixed_point::solve(nets, &t.angles, &t.actions, 1, &init, STAR_FIXED_POINT)?;
     let j_prime = Tensor::from_slice(&solved.j_prime, (ok.len(), 3), &model.device)?;
     let mapped = nets.map::<Pcg64>(&t.angles, &t.actions, &j_prime, None)?;
+    let origin = nets.map::<Pcg64>(&t.angles.zeros_like()?, &t.actions, &j_prime, None)?;
     let j2 = (mapped.j2 * scale)?.to_vec2::<f64>()?;
-    let th2 = mapped.theta2.to_vec2::<f64>()?;
+    let th2 = (mapped.theta2 - origin.theta2)?.to_vec2::<f64>()?;
     for (k, &i) in ok.iter().enumerate() {
         let row = start + i;
         let finite = j2[k].iter().chain(&th2[k]).all(|x| x.is_finite());

@@ -27,6 +27,14 @@ pub const JSON_FILE: &str = "model.json";
 /// What `model.json` says it is.
 pub const FORMAT: &str = "actionfinder-model";
 
+/// The scalar variables beside the networks: toy `ln M`, `ln b` and the normalisation.
+const SCALARS: [&str; 4] = [
+    "toy.log_m",
+    "toy.log_b",
+    "norm.length_scale",
+    "norm.velocity_scale",
+];
+
 /// Everything needed to rebuild the model's graph.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
@@ -94,12 +102,12 @@ impl Model {
             lookup(&varmap, name)
         };
         let toy = Toy {
-            log_m: scalar("toy.log_m", config.toy_m.ln())?,
-            log_b: scalar("toy.log_b", config.toy_b.ln())?,
+            log_m: scalar(SCALARS[0], config.toy_m.ln())?,
+            log_b: scalar(SCALARS[1], config.toy_b.ln())?,
             trained: config.toy_trained,
         };
-        scalar("norm.length_scale", config.length_scale)?;
-        scalar("norm.velocity_scale", config.velocity_scale)?;
+        scalar(SCALARS[2], config.length_scale)?;
+        scalar(SCALARS[3], config.velocity_scale)?;
         Ok(Self {
             config,
             varmap,
@@ -174,27 +182,27 @@ impl Model {
     }
 
     /// Read a model directory: the json's architecture, then every weight from the
-    /// safetensors file, which must hold exactly the variables of that architecture.
+    /// safetensors file, which must hold exactly the variables of that architecture (checked
+    /// by size before anything is built, so a damaged json cannot ask for terabytes), and
+    /// scales that agree with the json's.
     pub fn load(dir: &Path, device: &Device) -> Result<(Self, serde_json::Value), ModelError> {
         let json = read_json(dir)?;
         let config: ModelConfig = serde_json::from_value(json["config"].clone())
             .map_err(|e| invalid(dir, format!("{JSON_FILE}: config: {e}")))?;
-        let model = Model::new(config, device, 0)?;
-        let path = dir.join(WEIGHTS_FILE);
-        let tensors = candle_core::safetensors::load(&path, device)
+        let tensors = candle_core::safetensors::load(dir.join(WEIGHTS_FILE), device)
             .map_err(|e| invalid(dir, format!("{WEIGHTS_FILE}: {e}")))?;
-        let expected = model.snapshot();
-        if tensors.len() != expected.len() {
+        let stored: usize = tensors.values().map(Tensor::elem_count).sum();
+        let wanted = config.g.parameter_count() + config.p.parameter_count() + SCALARS.len();
+        if stored != wanted {
             return Err(invalid(
                 dir,
                 format!(
-                    "{WEIGHTS_FILE} holds {} tensors, the architecture in {JSON_FILE} has {}",
-                    tensors.len(),
-                    expected.len()
+                    "{WEIGHTS_FILE} holds {stored} numbers, the architecture in {JSON_FILE} has {wanted}"
                 ),
             ));
         }
-        for (name, current) in &expected {
+        let model = Model::new(config, device, 0).map_err(|e| invalid(dir, format!("{JSON_FILE}: {e}")))?;
+        for (name, current) in &model.snapshot() {
             let value = tensors
                 .get(name)
                 .ok_or_else(|| invalid(dir, format!("{WEIGHTS_FILE} lacks tensor {name}")))?;
@@ -211,7 +219,25 @@ impl Model {
             }
             lookup(&model.varmap, name)?.set(value)?;
         }
+        model.check_scales(dir)?;
         Ok((model, json["training"].clone()))
+    }
+
+    /// The stored normalisation must be the json's (the outputs use the json's values).
+    fn check_scales(&self, dir: &Path) -> Result<(), ModelError> {
+        for (name, json_value) in [
+            ("norm.length_scale", self.config.length_scale),
+            ("norm.velocity_scale", self.config.velocity_scale),
+        ] {
+            let stored = lookup(&self.varmap, name)?.as_tensor().to_scalar::<f64>()?;
+            if (stored - json_value).abs() > 1e-12 * stored.abs().max(json_value.abs()) {
+                return Err(invalid(
+                    dir,
+                    format!("{name} is {stored} in {WEIGHTS_FILE} but {json_value} in {JSON_FILE}"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -32,6 +32,17 @@ pub struct MlpSpec {
     pub activation: Activation,
 }
 
+impl MlpSpec {
+    /// Number of trainable numbers of the network [`ResMlp::new`] builds.
+    pub fn parameter_count(&self) -> usize {
+        let w = &self.widths;
+        let (first, last) = (w.first().copied().unwrap_or(0), w.last().copied().unwrap_or(0));
+        let blocks: usize = w.iter().map(|&k| 2 * k * k + 3 * k).sum();
+        let links: usize = w.windows(2).map(|p| p[0] * p[1] + p[1]).sum();
+        self.inputs * first + first + blocks + links + last * self.outputs + self.outputs
+    }
+}
+
 /// Block widths rising by factors of 2 from `width` to `max_width`, staying there, and
 /// falling back symmetrically, `depth` blocks in all (fig. 2: `widths(64, 1024, 11)` =
 /// 64, 128, 256, 512, 1024, 1024, 1024, 512, 256, 128, 64).
@@ -390,6 +401,13 @@ mod tests {
             .unwrap()
             .to_vec1()
             .unwrap()
+    }
+
+    #[test]
+    fn parameter_count_matches_the_variables() {
+        let (map, mlp) = net(5, 3, Activation::Silu);
+        let total: usize = map.all_vars().iter().map(|v| v.elem_count()).sum();
+        assert_eq!(mlp.spec().parameter_count(), total);
     }
 
     #[test]
