@@ -25,23 +25,39 @@ pub enum Activation {
 impl Activation {
     /// The activation of `z`.
     pub fn value(self, z: &Tensor) -> Result<Tensor> {
+        let (value, _) = self.value_and_aux(z)?;
+        Ok(value)
+    }
+
+    /// The activation of `z` and what its derivative reuses: `sigma(z)` for SiLU, `tanh z`
+    /// for tanh, nothing for ReLU (one exponential per element for both passes).
+    pub fn value_and_aux(self, z: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
         match self {
-            Activation::Silu => z.silu(),
-            Activation::Tanh => z.tanh(),
-            Activation::Relu => z.relu(),
+            Activation::Silu => {
+                let s = candle_nn::ops::sigmoid(z)?;
+                Ok((z.mul(&s)?, Some(s)))
+            }
+            Activation::Tanh => {
+                let t = z.tanh()?;
+                Ok((t.clone(), Some(t)))
+            }
+            Activation::Relu => Ok((z.relu()?, None)),
         }
     }
 
     /// Its derivative at `z`, element by element.
     pub fn derivative(self, z: &Tensor) -> Result<Tensor> {
-        match self {
-            Activation::Silu => {
-                let s = (z.neg()?.exp()? + 1.0)?.recip()?;
-                let one_minus_s = s.affine(-1.0, 1.0)?;
-                s.mul(&((z * one_minus_s)? + 1.0)?)
-            }
-            Activation::Tanh => z.tanh()?.sqr()?.affine(-1.0, 1.0),
-            Activation::Relu => z.gt(0.0)?.to_dtype(z.dtype()),
+        let (_, aux) = self.value_and_aux(z)?;
+        self.derivative_from(z, aux.as_ref())
+    }
+
+    /// The derivative at `z` from [`Self::value_and_aux`]'s `aux`.
+    pub fn derivative_from(self, z: &Tensor, aux: Option<&Tensor>) -> Result<Tensor> {
+        match (self, aux) {
+            (Activation::Silu, Some(s)) => s.mul(&((z * s.affine(-1.0, 1.0)?)? + 1.0)?),
+            (Activation::Tanh, Some(t)) => t.sqr()?.affine(-1.0, 1.0),
+            (Activation::Relu, _) => z.gt(0.0)?.to_dtype(z.dtype()),
+            (_, None) => self.derivative(z),
         }
     }
 }

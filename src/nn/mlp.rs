@@ -225,12 +225,14 @@ pub struct Weights {
 }
 
 /// What the derivative passes need from a forward pass: the output, each activation's
-/// input `z` and its dropout mask (already divided by the keep probability).
+/// input `z`, what its derivative reuses (sigma(z) or tanh z) and its dropout mask (already
+/// divided by the keep probability).
 #[derive(Clone, Debug)]
 pub struct Trace {
     /// The network's output, `[B, out]`.
     pub output: Tensor,
     pre: Vec<Tensor>,
+    aux: Vec<Option<Tensor>>,
     masks: Vec<Option<Tensor>>,
 }
 
@@ -266,6 +268,7 @@ impl Weights {
     /// are kept in the trace so that derivatives see the same network.
     pub fn forward_dropout<R: Rng>(&self, x: &Tensor, mut dropout: Option<Dropout<'_, R>>) -> Result<Trace> {
         let mut pre = Vec::new();
+        let mut aux = Vec::new();
         let mut masks = Vec::new();
         let mut x = x.clone();
         for layer in &self.layers {
@@ -275,11 +278,12 @@ impl Weights {
                     let mut h = x.clone();
                     for l in [l1, l2] {
                         let mask = dropout.as_mut().map(|d| mask_like(&h, d)).transpose()?;
-                        let mut a = self.activation.value(&h)?;
+                        let (mut a, reuse) = self.activation.value_and_aux(&h)?;
                         if let Some(m) = &mask {
                             a = a.mul(m)?;
                         }
                         pre.push(h);
+                        aux.push(reuse);
                         masks.push(mask);
                         h = l.forward(&a)?;
                     }
@@ -290,13 +294,16 @@ impl Weights {
         Ok(Trace {
             output: x,
             pre,
+            aux,
             masks,
         })
     }
 
     /// `act'(z) * mask` for activation number `k` of the trace.
     fn slope(&self, trace: &Trace, k: usize) -> Result<Tensor> {
-        let d = self.activation.derivative(&trace.pre[k])?;
+        let d = self
+            .activation
+            .derivative_from(&trace.pre[k], trace.aux[k].as_ref())?;
         match &trace.masks[k] {
             Some(m) => d.mul(m),
             None => Ok(d),
