@@ -54,6 +54,16 @@ pub struct ModelConfig {
     pub toy_b: f64,
     /// Whether M and b are trained.
     pub toy_trained: bool,
+    /// Typical size of each action component (r, z, phi) in units of the action scale (the
+    /// spread of the toy actions over the training points): G sees `J'_k / s_k` and the loss
+    /// weighs component k by `1 / s_k`, so that small J_r and J_z of disk orbits count as much
+    /// as a large J_phi. The map itself stays in one unit (J'' mixes components).
+    #[serde(default = "unit_scales")]
+    pub component_scales: [f64; 3],
+}
+
+fn unit_scales() -> [f64; 3] {
+    [1.0; 3]
 }
 
 impl ModelConfig {
@@ -124,6 +134,7 @@ impl Model {
             g: self.g.weights()?,
             p: self.p.weights()?,
             axisymmetric: self.config.axisymmetric,
+            component_scales: Tensor::new(&self.config.component_scales, &self.device)?.unsqueeze(0)?,
         })
     }
 

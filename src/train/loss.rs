@@ -5,17 +5,19 @@ use std::f64::consts::{PI, TAU};
 
 use candle_core::{DType, Result, Tensor};
 
-/// `<|J'' - <J''>_stream|>`: mean absolute deviation of J'' about its stream mean (eq. 12).
-pub fn spread(j2: &Tensor, stars: usize) -> Result<Tensor> {
+/// `<|J'' - <J''>_stream| / s>`: mean absolute deviation of J'' about its stream mean (eq. 12),
+/// component k divided by `scales[k]` (`[1,3]`).
+pub fn spread(j2: &Tensor, stars: usize, scales: &Tensor) -> Result<Tensor> {
     let (rows, width) = j2.dims2()?;
-    let per_stream = j2.reshape((rows / stars, stars, width))?;
+    let per_stream = j2.broadcast_div(scales)?.reshape((rows / stars, stars, width))?;
     let mean = per_stream.mean_keepdim(1)?;
     per_stream.broadcast_sub(&mean)?.abs()?.mean_all()
 }
 
-/// `<|J_r - |J_r||> + <|J_z - |J_z||>` (eq. 13): zero unless J''_r or J''_z is negative.
-pub fn negative_actions(j2: &Tensor) -> Result<Tensor> {
-    let rz = j2.narrow(1, 0, 2)?;
+/// `<|J_r - |J_r||> / s_r + <|J_z - |J_z||> / s_z` (eq. 13): zero unless J''_r or J''_z is
+/// negative.
+pub fn negative_actions(j2: &Tensor, scales: &Tensor) -> Result<Tensor> {
+    let rz = j2.narrow(1, 0, 2)?.broadcast_div(&scales.narrow(1, 0, 2)?)?;
     (rz.abs()? - &rz)?.abs()?.mean(0)?.sum_all()
 }
 
@@ -124,9 +126,16 @@ mod tests {
     #[test]
     fn spread_and_penalty() {
         let j = Tensor::from_vec(vec![1.0, -2.0, 3.0, 3.0, 2.0, 3.0], (2, 3), &Device::Cpu).unwrap();
-        let s = spread(&j, 2).unwrap().to_scalar::<f64>().unwrap();
+        let ones = Tensor::ones((1, 3), DType::F64, &Device::Cpu).unwrap();
+        let s = spread(&j, 2, &ones).unwrap().to_scalar::<f64>().unwrap();
         assert!((s - (1.0 + 2.0 + 0.0) / 3.0).abs() < 1e-15);
-        let p = negative_actions(&j).unwrap().to_scalar::<f64>().unwrap();
+        let halves = Tensor::new(&[[1.0, 2.0, 1.0]], &Device::Cpu).unwrap();
+        let h = spread(&j, 2, &halves).unwrap().to_scalar::<f64>().unwrap();
+        assert!(
+            (h - (1.0 + 1.0 + 0.0) / 3.0).abs() < 1e-15,
+            "J_z deviations halved: {h}"
+        );
+        let p = negative_actions(&j, &ones).unwrap().to_scalar::<f64>().unwrap();
         assert!(
             (p - 2.0).abs() < 1e-15,
             "one J_z of -2 in two rows: mean |J - |J|| = 2, got {p}"

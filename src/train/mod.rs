@@ -300,6 +300,30 @@ pub fn model_config(data: &TrainingData, cfg: &TrainConfig) -> Result<ModelConfi
         toy_m,
         toy_b,
         toy_trained: cfg.fit_toy,
+        component_scales: component_scales(&data.train_rows(), toy_m, toy_b, length_scale * velocity_scale),
+    })
+}
+
+/// Per-component spread (standard deviation) of the toy actions over `rows`, in units of
+/// `action_scale`, floored at 1e-3 of the largest so that no weight blows up.
+fn component_scales(rows: &[f64], m: f64, b: f64, action_scale: f64) -> [f64; 3] {
+    let values = toy::evaluate(m, b, rows, false).values;
+    let finite: Vec<&[f64]> = values
+        .chunks_exact(6)
+        .filter(|p| p.iter().all(|x| x.is_finite()))
+        .collect();
+    let count = finite.len().max(1) as f64;
+    let std: [f64; 3] = std::array::from_fn(|k| {
+        let mean = finite.iter().map(|p| p[k]).sum::<f64>() / count;
+        (finite.iter().map(|p| (p[k] - mean).powi(2)).sum::<f64>() / count).sqrt() / action_scale
+    });
+    let floor = 1e-3 * std.iter().cloned().fold(0.0, f64::max).max(1e-300);
+    std.map(|s| {
+        if s.is_finite() && s > floor {
+            s
+        } else {
+            floor.max(1e-12)
+        }
     })
 }
 
@@ -410,13 +434,14 @@ fn validate_epoch(run: &mut Run, cfg: &TrainConfig) -> Result<(f64, f64)> {
     let streams: Vec<usize> = pool.iter().copied().filter(|&s| !run.excluded[s]).collect();
     let nets = run.model.nets()?.detach();
     let scale = run.model.config.action_scale();
+    let unit = Tensor::ones((1, 3), candle_core::DType::F64, &run.model.device)?;
     let (mut loss, mut spread, mut rows) = (0.0, 0.0, 0.0);
     for chunk in streams.chunks(cfg.batch_streams.max(256)) {
         let batch = run.data.batch(chunk);
         let w = chunk.len() as f64;
         let (l, j2) = batch_forward(run, &nets, &batch, cfg, None)?;
         loss += w * l.to_scalar::<f64>()?;
-        spread += w * scale * loss::spread(&j2, run.data.stars)?.to_scalar::<f64>()?;
+        spread += w * scale * loss::spread(&j2, run.data.stars, &unit)?.to_scalar::<f64>()?;
         rows += w;
     }
     Ok((loss / rows.max(1.0), spread / rows.max(1.0)))
@@ -471,7 +496,8 @@ fn batch_forward(
         n,
     )?;
     let mapped = nets.map(&toy.angles, &toy.actions, &j_prime, dropout)?;
-    let mut total = (loss::spread(&mapped.j2, n)? + loss::negative_actions(&mapped.j2)?)?;
+    let w = &nets.component_scales;
+    let mut total = (loss::spread(&mapped.j2, n, w)? + loss::negative_actions(&mapped.j2, w)?)?;
     if let (Some(t), Some(timing), true) = (&batch.t, &run.timing, cfg.time_weight > 0.0) {
         let usable: Vec<bool> = batch.streams.iter().map(|&s| timing[s].unwrappable()).collect();
         total = (total + (loss::time_linearity(&mapped.theta2, t, &usable, n)? * cfg.time_weight)?)?;

@@ -58,6 +58,7 @@ fn config(shape: &StepShape) -> ModelConfig {
         toy_m: 1.0,
         toy_b: 1.0,
         toy_trained: false,
+        component_scales: [1.0; 3],
     }
 }
 
@@ -92,7 +93,8 @@ pub fn time_steps(shape: &StepShape, steps: usize, device: &Device) -> Result<St
         let per_stream = Tensor::from_slice(&solved.j_prime, (shape.streams, 3), device)?;
         let j_prime = fixed_point::expand(&per_stream, shape.points)?;
         let mapped = nets.map::<Pcg64>(&theta, &j_toy_t, &j_prime, None)?;
-        let total = (loss::spread(&mapped.j2, shape.points)? + loss::negative_actions(&mapped.j2)?)?;
+        let w = &nets.component_scales;
+        let total = (loss::spread(&mapped.j2, shape.points, w)? + loss::negative_actions(&mapped.j2, w)?)?;
         adam.step(&total.backward()?, 1e-3)?;
         if step >= 3 {
             times.push(clock.elapsed().as_secs_f64());

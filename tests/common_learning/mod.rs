@@ -85,6 +85,7 @@ pub fn model_config(axisymmetric: bool) -> ModelConfig {
         toy_m,
         toy_b,
         toy_trained: false,
+        component_scales: [1.0; 3],
     }
 }
 
