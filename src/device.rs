@@ -37,7 +37,10 @@ fn cuda(index: usize) -> Result<Device> {
 pub fn describe(device: &Device) -> String {
     match device {
         Device::Cpu => "cpu".to_string(),
-        Device::Cuda(_) => format!("cuda ({:?})", device.location()),
+        Device::Cuda(_) => match device.location() {
+            candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
+            other => format!("{other:?}"),
+        },
         other => format!("{:?}", other.location()),
     }
 }

@@ -24,7 +24,7 @@ use crate::dataset::StreamsDataset;
 use crate::model::fixed_point::{self, FixedPoint};
 use crate::model::toy::{self, min_mass, BOUND_MARGIN};
 use crate::model::transform::{angle_inputs, Nets};
-use crate::model::{Model, ModelConfig};
+use crate::model::{Model, ModelConfig, INPUT_SCALING_RATIO};
 use crate::nn::mlp::Dropout;
 use crate::nn::{widths, Activation, MlpSpec};
 use crate::trust::{self, StreamTiming};
@@ -284,6 +284,9 @@ pub fn model_config(data: &TrainingData, cfg: &TrainConfig) -> Result<ModelConfi
     if !(toy_m > 0.0 && toy_b > 0.0 && toy_m.is_finite() && toy_b.is_finite()) {
         bail!("toy isochrone needs M > 0 and b > 0, got M = {toy_m}, b = {toy_b}");
     }
+    let scales = component_scales(&data.train_rows(), toy_m, toy_b, length_scale * velocity_scale);
+    let spread =
+        scales.iter().cloned().fold(0.0, f64::max) / scales.iter().cloned().fold(f64::INFINITY, f64::min);
     let a = angle_inputs(cfg.axisymmetric);
     let spec = |inputs, outputs, depth| MlpSpec {
         inputs,
@@ -300,7 +303,12 @@ pub fn model_config(data: &TrainingData, cfg: &TrainConfig) -> Result<ModelConfi
         toy_m,
         toy_b,
         toy_trained: cfg.fit_toy,
-        component_scales: component_scales(&data.train_rows(), toy_m, toy_b, length_scale * velocity_scale),
+        component_scales: scales,
+        input_scales: if spread > INPUT_SCALING_RATIO {
+            scales
+        } else {
+            [1.0; 3]
+        },
     })
 }
 

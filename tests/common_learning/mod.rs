@@ -86,6 +86,7 @@ pub fn model_config(axisymmetric: bool) -> ModelConfig {
         toy_b,
         toy_trained: false,
         component_scales: [1.0; 3],
+        input_scales: [1.0; 3],
     }
 }
 
