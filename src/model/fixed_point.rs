@@ -41,13 +41,21 @@ pub fn solve(
     let mut beta = vec![1.0; groups];
     let mut residual = vec![f64::INFINITY; groups];
     let mut converged = vec![false; groups];
+    // Only the groups still iterating are evaluated: a few slow stars must not keep the
+    // whole chunk in the loop.
+    let mut active: Vec<usize> = (0..groups).collect();
     for _ in 0..rule.max_iter {
-        let target = update(nets, theta, j_toy, group, &j)?;
-        for g in 0..groups {
-            if converged[g] {
-                continue;
-            }
-            let (jg, tg) = (&mut j[3 * g..3 * g + 3], &target[3 * g..3 * g + 3]);
+        if active.is_empty() {
+            break;
+        }
+        let (th, jt) = rows_of(theta, j_toy, &active, group, groups)?;
+        let current: Vec<f64> = active
+            .iter()
+            .flat_map(|&g| j[3 * g..3 * g + 3].to_vec())
+            .collect();
+        let target = update(nets, &th, &jt, group, &current)?;
+        for (a, &g) in active.iter().enumerate() {
+            let (jg, tg) = (&mut j[3 * g..3 * g + 3], &target[3 * a..3 * a + 3]);
             let r = (0..3).map(|k| (tg[k] - jg[k]).abs()).fold(0.0, f64::max);
             let scale = 1.0 + jg.iter().fold(0.0f64, |m, x| m.max(x.abs()));
             if r <= rule.tol * scale {
@@ -62,15 +70,36 @@ pub fn solve(
                 }
             }
         }
-        if converged.iter().all(|&c| c) {
-            break;
-        }
+        active.retain(|&g| !converged[g]);
     }
     Ok(Solved {
         j_prime: j,
         converged,
         residual,
     })
+}
+
+/// The rows of `theta` and `j_toy` that belong to the `active` groups (all of them when
+/// every group is active).
+fn rows_of(
+    theta: &Tensor,
+    j_toy: &Tensor,
+    active: &[usize],
+    group: usize,
+    groups: usize,
+) -> Result<(Tensor, Tensor)> {
+    if active.len() == groups {
+        return Ok((theta.clone(), j_toy.clone()));
+    }
+    let rows: Vec<u32> = active
+        .iter()
+        .flat_map(|&g| (g * group..(g + 1) * group).map(|r| r as u32))
+        .collect();
+    let index = Tensor::from_vec(rows, active.len() * group, theta.device())?;
+    Ok((
+        theta.contiguous()?.index_select(&index, 0)?,
+        j_toy.contiguous()?.index_select(&index, 0)?,
+    ))
 }
 
 /// `F(J') = mean_group(J_toy - dG/dtheta(theta, J'))` as `[G,3]` on the host.
