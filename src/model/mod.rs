@@ -54,26 +54,23 @@ pub struct ModelConfig {
     pub toy_b: f64,
     /// Whether M and b are trained.
     pub toy_trained: bool,
-    /// Typical size of each action component (r, z, phi) in units of the action scale (the
-    /// spread of the toy actions over the training points): the loss weighs component k by
-    /// `1 / s_k`, so that small J_r and J_z of disk orbits count as much as a large J_phi. The
-    /// map itself stays in one unit (J'' mixes components).
+    /// Typical size of each action component (r, z, phi) in units of the action scale, used
+    /// only where the components differ by more than [`COMPONENT_SCALING_RATIO`] (disk orbits:
+    /// J_r, J_z << J_phi), else ones: G sees `J'_k / s_k` and the loss weighs component k by
+    /// `1 / s_k`, so that small J_r and J_z count. The map itself stays in one unit (J'' mixes
+    /// components). Measured on the AGAMA disk set: 1.66 -> 1.13 kpc km/s; on halo orbits
+    /// (components alike) the same scaling made errors worse (isochrone +10% toy 1.02 -> 1.37,
+    /// Milky-Way halo 13.1 -> 16.8), hence the threshold.
     #[serde(default = "unit_scales")]
     pub component_scales: [f64; 3],
-    /// What G's action inputs are divided by: the component scales where they differ by more
-    /// than [`INPUT_SCALING_RATIO`] (disk orbits: J_r, J_z << J_phi), else ones. Measured on
-    /// the AGAMA sets: scaled inputs cut the disk error 1.67 -> 1.13 kpc km/s but raised the
-    /// halo's 13.6 -> 16.8.
-    #[serde(default = "unit_scales")]
-    pub input_scales: [f64; 3],
 }
-
-/// Ratio of the largest to the smallest component scale above which G's inputs are scaled.
-pub const INPUT_SCALING_RATIO: f64 = 10.0;
 
 fn unit_scales() -> [f64; 3] {
     [1.0; 3]
 }
+
+/// Ratio of the largest to the smallest component scale above which components are scaled.
+pub const COMPONENT_SCALING_RATIO: f64 = 10.0;
 
 impl ModelConfig {
     /// The action scale `length_scale * velocity_scale` (kpc km/s).
@@ -144,7 +141,6 @@ impl Model {
             p: self.p.weights()?,
             axisymmetric: self.config.axisymmetric,
             component_scales: Tensor::new(&self.config.component_scales, &self.device)?.unsqueeze(0)?,
-            input_scales: Tensor::new(&self.config.input_scales, &self.device)?.unsqueeze(0)?,
         })
     }
 

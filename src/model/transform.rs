@@ -18,10 +18,9 @@ pub struct Nets {
     pub g: Weights,
     pub p: Weights,
     pub axisymmetric: bool,
-    /// `[1,3]` scales `s_k` by which the loss divides action component k.
+    /// `[1,3]` scales `s_k`: G's action inputs are `J'_k / s_k`, and the loss divides
+    /// component k by `s_k`.
     pub component_scales: Tensor,
-    /// `[1,3]` scales `u_k`: G's action inputs are `J'_k / u_k`.
-    pub input_scales: Tensor,
 }
 
 /// The map at one set of `J'`: every intermediate the losses and outputs need, `[B,3]` each.
@@ -55,7 +54,6 @@ impl Nets {
             p: self.p.detach(),
             axisymmetric: self.axisymmetric,
             component_scales: self.component_scales.clone(),
-            input_scales: self.input_scales.clone(),
         }
     }
 
@@ -73,7 +71,7 @@ impl Nets {
     }
 
     /// `(dG/dtheta, dG/dJ')` at `(theta, J')`, `[B,3]` each, by one forward and one reverse
-    /// pass through G, whose inputs are `(cos theta, sin theta, J'/u)`.
+    /// pass through G, whose inputs are `(cos theta, sin theta, J'/s)`.
     pub fn g_derivatives<R: Rng>(
         &self,
         theta: &Tensor,
@@ -83,14 +81,14 @@ impl Nets {
         let a = angle_inputs(self.axisymmetric);
         let th = self.angles_seen(theta)?;
         let (c, s) = (th.cos()?, th.sin()?);
-        let input = Tensor::cat(&[&c, &s, &j1.broadcast_div(&self.input_scales)?], 1)?;
+        let input = Tensor::cat(&[&c, &s, &j1.broadcast_div(&self.component_scales)?], 1)?;
         let trace = self.g.forward_dropout(&input, dropout)?;
         let seed = Tensor::ones((input.dim(0)?, 1), DType::F64, input.device())?;
         let grad = self.g.input_cotangent(&trace, &seed)?;
         let d_c = grad.narrow(1, 0, a)?;
         let d_s = grad.narrow(1, a, a)?;
         let d_theta = ((c * d_s)? - (s * d_c)?)?;
-        let d_j = grad.narrow(1, 2 * a, 3)?.broadcast_div(&self.input_scales)?;
+        let d_j = grad.narrow(1, 2 * a, 3)?.broadcast_div(&self.component_scales)?;
         Ok((self.pad(d_theta)?, d_j))
     }
 

@@ -24,7 +24,7 @@ use crate::dataset::StreamsDataset;
 use crate::model::fixed_point::{self, FixedPoint};
 use crate::model::toy::{self, min_mass, BOUND_MARGIN};
 use crate::model::transform::{angle_inputs, Nets};
-use crate::model::{Model, ModelConfig, INPUT_SCALING_RATIO};
+use crate::model::{Model, ModelConfig, COMPONENT_SCALING_RATIO};
 use crate::nn::mlp::Dropout;
 use crate::nn::{widths, Activation, MlpSpec};
 use crate::trust::{self, StreamTiming};
@@ -303,8 +303,7 @@ pub fn model_config(data: &TrainingData, cfg: &TrainConfig) -> Result<ModelConfi
         toy_m,
         toy_b,
         toy_trained: cfg.fit_toy,
-        component_scales: scales,
-        input_scales: if spread > INPUT_SCALING_RATIO {
+        component_scales: if spread > COMPONENT_SCALING_RATIO {
             scales
         } else {
             [1.0; 3]

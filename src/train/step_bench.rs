@@ -59,7 +59,6 @@ fn config(shape: &StepShape) -> ModelConfig {
         toy_b: 1.0,
         toy_trained: false,
         component_scales: [1.0; 3],
-        input_scales: [1.0; 3],
     }
 }
 

@@ -86,7 +86,6 @@ pub fn model_config(axisymmetric: bool) -> ModelConfig {
         toy_b,
         toy_trained: false,
         component_scales: [1.0; 3],
-        input_scales: [1.0; 3],
     }
 }
 
