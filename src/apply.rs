@@ -156,22 +156,41 @@ struct Input {
     t: Option<Vec<f64>>,
 }
 
-fn read_input(path: &Path) -> Result<Input> {
+/// Read a streams dataset (only the streams `subset` names, by the model's training split)
+/// or a catalog (`subset` must then be `All`).
+fn read_input(path: &Path, training: &serde_json::Value, subset: Subset) -> Result<Input> {
     let f = H5File::open(path)?;
-    if f.has_dataset("/streams/xv") {
-        drop(f);
-        let mut ds = StreamsDataset::read(path)?;
-        let t = ds.t.take();
+    let streams = f.has_dataset("/streams/xv");
+    drop(f);
+    if !streams {
+        if subset != Subset::All {
+            bail!(
+                "--subset needs a streams dataset, {} is a catalog",
+                path.display()
+            );
+        }
         return Ok(Input {
-            points: Points::from_dataset(ds),
-            t,
+            points: Points::read(path)?,
+            t: None,
         });
     }
-    drop(f);
-    Ok(Input {
-        points: Points::read(path)?,
-        t: None,
-    })
+    let mut ds = StreamsDataset::read(path)?;
+    let chosen = chosen_streams(training, subset, ds.n_streams())?;
+    if let Some(list) = &chosen {
+        ds = ds.select(list);
+    }
+    let t = ds.t.take();
+    let n = ds.n_stars();
+    let mut points = Points::from_dataset(ds);
+    if let Some(list) = chosen {
+        // Keep the streams' indices in the whole dataset, for `validate`.
+        points.stream = Some(
+            list.iter()
+                .flat_map(|&s| std::iter::repeat_n(s as u64, n))
+                .collect(),
+        );
+    }
+    Ok(Input { points, t })
 }
 
 /// Streams chosen by `subset` from the split in the model's training record.
@@ -195,31 +214,6 @@ fn chosen_streams(
     Ok(Some(list))
 }
 
-/// Keep only the given streams of the input.
-fn restrict(input: &mut Input, streams: &[usize]) {
-    let n = input.points.stars_per_stream.unwrap_or(1);
-    let pick = |v: &[f64], w: usize| -> Vec<f64> {
-        streams
-            .iter()
-            .flat_map(|&s| v[s * n * w..(s + 1) * n * w].iter().copied())
-            .collect()
-    };
-    input.points.xv = pick(&input.points.xv, 6);
-    input.t = input.t.as_ref().map(|t| pick(t, 1));
-    input.points.ids = input.points.ids.as_ref().map(|ids| {
-        streams
-            .iter()
-            .flat_map(|&s| ids[s * n..(s + 1) * n].iter().copied())
-            .collect()
-    });
-    input.points.stream = Some(
-        streams
-            .iter()
-            .flat_map(|&s| std::iter::repeat_n(s as u64, n))
-            .collect(),
-    );
-}
-
 /// `actionfinder apply MODEL_DIR INPUT --out CATALOG`.
 pub fn apply(
     model_dir: &Path,
@@ -230,17 +224,7 @@ pub fn apply(
 ) -> Result<ApplySummary> {
     let started = Instant::now();
     let (model, training) = Model::load(model_dir, device)?;
-    let mut input = read_input(path).with_context(|| format!("reading {}", path.display()))?;
-    let stars = input.points.stars_per_stream;
-    if let Some(list) = chosen_streams(&training, subset, input.points.len() / stars.unwrap_or(1))? {
-        if stars.is_none() {
-            bail!(
-                "--subset needs a streams dataset, {} is a catalog",
-                path.display()
-            );
-        }
-        restrict(&mut input, &list);
-    }
+    let input = read_input(path, &training, subset).with_context(|| format!("reading {}", path.display()))?;
     let mut mapped = map_points(&model, &input.points.xv)?;
     let min_coverage = training["trust"]["min_coverage"]
         .as_f64()

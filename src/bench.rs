@@ -49,14 +49,8 @@ pub enum BenchCommand {
 
 #[derive(Args, Debug)]
 pub struct TrainStepBench {
-    #[arg(long, default_value_t = 64)]
-    pub width: usize,
-    #[arg(long, default_value_t = 64)]
-    pub max_width: usize,
-    #[arg(long, default_value_t = 3)]
-    pub depth_g: usize,
-    #[arg(long, default_value_t = 2)]
-    pub depth_p: usize,
+    #[command(flatten)]
+    pub net: crate::cli::NetShape,
     /// Streams per batch.
     #[arg(long, default_value_t = 32)]
     pub streams: usize,
@@ -77,10 +71,10 @@ pub struct TrainStepBench {
 fn bench_train(b: &TrainStepBench) -> Result<()> {
     use crate::train::step_bench::{time_steps, StepShape};
     let shape = StepShape {
-        width: b.width,
-        max_width: b.max_width,
-        depth_g: b.depth_g,
-        depth_p: b.depth_p,
+        width: b.net.width,
+        max_width: b.net.max_width,
+        depth_g: b.net.depth_g,
+        depth_p: b.net.depth_p,
         streams: b.streams,
         points: b.points,
     };

@@ -444,6 +444,22 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Sizes of the networks G and P (shared by `train` and `bench train`).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct NetShape {
+    /// Narrowest block width (widths double up to --max-width and come back).
+    #[arg(long, default_value_t = 64)]
+    pub width: usize,
+    #[arg(long, default_value_t = 64)]
+    pub max_width: usize,
+    /// ResDense blocks in G.
+    #[arg(long, default_value_t = 3)]
+    pub depth_g: usize,
+    /// ResDense blocks in P.
+    #[arg(long, default_value_t = 2)]
+    pub depth_p: usize,
+}
+
 /// `actionfinder train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
@@ -460,17 +476,8 @@ pub struct TrainArgs {
     /// Streams per mini-batch.
     #[arg(long, default_value_t = 32)]
     pub batch_streams: usize,
-    /// Narrowest block width (widths double up to --max-width and come back).
-    #[arg(long, default_value_t = 64)]
-    pub width: usize,
-    #[arg(long, default_value_t = 64)]
-    pub max_width: usize,
-    /// ResDense blocks in G.
-    #[arg(long, default_value_t = 3)]
-    pub depth_g: usize,
-    /// ResDense blocks in P.
-    #[arg(long, default_value_t = 2)]
-    pub depth_p: usize,
+    #[command(flatten)]
+    pub net: NetShape,
     /// silu, tanh or relu.
     #[arg(long, default_value = "silu")]
     pub activation: crate::nn::Activation,
@@ -526,10 +533,10 @@ impl TrainArgs {
             learning_rate: self.lr,
             final_learning_rate: 1e-5f64.min(self.lr),
             batch_streams: self.batch_streams,
-            width: self.width,
-            max_width: self.max_width,
-            depth_g: self.depth_g,
-            depth_p: self.depth_p,
+            width: self.net.width,
+            max_width: self.net.max_width,
+            depth_g: self.net.depth_g,
+            depth_p: self.net.depth_p,
             activation: self.activation,
             dropout: self.dropout,
             toy: self.toy,

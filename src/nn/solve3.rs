@@ -6,16 +6,6 @@
 
 use candle_core::{Result, Tensor};
 
-/// Rows `[B, 3, 3]` as nine `[B]` tensors `m[j][k]`.
-pub fn entries(m: &Tensor) -> Result<[[Tensor; 3]; 3]> {
-    let get = |j: usize, k: usize| m.narrow(1, j, 1)?.narrow(2, k, 1)?.flatten_all();
-    Ok([
-        [get(0, 0)?, get(0, 1)?, get(0, 2)?],
-        [get(1, 0)?, get(1, 1)?, get(1, 2)?],
-        [get(2, 0)?, get(2, 1)?, get(2, 2)?],
-    ])
-}
-
 /// `det M` by cofactors along the first row.
 fn det(m: &[[&Tensor; 3]; 3]) -> Result<Tensor> {
     let minor = |a: &Tensor, b: &Tensor, c: &Tensor, d: &Tensor| (a * b)? - (c * d)?;
@@ -26,7 +16,7 @@ fn det(m: &[[&Tensor; 3]; 3]) -> Result<Tensor> {
 }
 
 /// Solve `M y = v` for every row of the batch: `y_i = det(M with column i := v) / det M`.
-/// `m` from [`entries`], `v` as three `[B]` tensors; returns `y` as `[B, 3]` and `det M`.
+/// `m` as nine `[B]` tensors `m[j][k]`, `v` as three `[B]` tensors; returns `y` as `[B, 3]` and `det M`.
 pub fn solve(m: &[[Tensor; 3]; 3], v: &[Tensor; 3]) -> Result<(Tensor, Tensor)> {
     let refs = |col: Option<usize>| -> [[&Tensor; 3]; 3] {
         std::array::from_fn(|j| std::array::from_fn(|k| if col == Some(k) { &v[j] } else { &m[j][k] }))
@@ -42,6 +32,14 @@ pub fn solve(m: &[[Tensor; 3]; 3], v: &[Tensor; 3]) -> Result<(Tensor, Tensor)> 
 mod tests {
     use super::*;
     use candle_core::Device;
+
+    /// Rows `[B, 3, 3]` as nine `[B]` tensors `m[j][k]`.
+    fn entries(m: &Tensor) -> Result<[[Tensor; 3]; 3]> {
+        let get = |j: usize, k: usize| m.narrow(1, j, 1)?.narrow(2, k, 1)?.flatten_all();
+        Ok(std::array::from_fn(|j| {
+            std::array::from_fn(|k| get(j, k).unwrap())
+        }))
+    }
 
     #[test]
     fn solves_random_systems() {
