@@ -415,7 +415,7 @@ fn train_epoch(run: &mut Run, cfg: &TrainConfig, lr: f64) -> Result<f64> {
             rate: cfg.dropout,
             rng: &mut rng,
         });
-        let loss = batch_loss(run, &nets, &batch, cfg, dropout)?;
+        let (loss, _) = batch_forward(run, &nets, &batch, cfg, dropout)?;
         total += loss.to_scalar::<f64>()?;
         batches += 1;
         let grads = loss.backward()?;
@@ -452,16 +452,6 @@ fn validate_epoch(run: &mut Run, cfg: &TrainConfig) -> Result<(f64, f64)> {
         rows += w;
     }
     Ok((loss / rows.max(1.0), spread / rows.max(1.0)))
-}
-
-fn batch_loss(
-    run: &mut Run,
-    nets: &Nets,
-    batch: &Batch,
-    cfg: &TrainConfig,
-    dropout: Option<Dropout<'_, Pcg64>>,
-) -> Result<Tensor> {
-    Ok(batch_forward(run, nets, batch, cfg, dropout)?.0)
 }
 
 /// The loss of one batch and its J'' (`[B,3]`, normalised): toy, fixed point for `J'` per
