@@ -22,21 +22,14 @@ use rand_pcg::Pcg64;
 use crate::catalog::{Catalog, FLAG_NO_CONVERGENCE, FLAG_UNTRUSTED};
 use crate::classic::action_spread;
 use crate::dataset::StreamsDataset;
-use crate::model::fixed_point::{self, FixedPoint};
+use crate::model::fixed_point;
 use crate::model::transform::Nets;
-use crate::model::{toy, Model};
+use crate::model::Model;
 use crate::points::Points;
 use crate::trust;
 
 /// Rows per chunk.
 pub const CHUNK_ROWS: usize = 16384;
-
-/// The per-star fixed point: converged to 1e-10 of the action scale, at most 200 damped
-/// iterations.
-const STAR_FIXED_POINT: FixedPoint = FixedPoint {
-    tol: 1e-10,
-    max_iter: 200,
-};
 
 /// Which streams of a streams dataset to apply to (the split stored by `train`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -117,19 +110,7 @@ fn map_chunk(model: &Model, nets: &Nets, xv: &[f64], out: &mut Mapped, start: us
         .iter()
         .flat_map(|&i| pts.values[6 * i..6 * i + 6].iter().copied())
         .collect();
-    let toy_values = toy::ToyPoints {
-        values,
-        d_m: None,
-        d_b: None,
-        flags: vec![Flag::Ok; ok.len()],
-    };
-    let t = model.toy.tensors(&toy_values, scale, &model.device)?;
-    let init: Vec<f64> = toy_values
-        .values
-        .chunks_exact(6)
-        .flat_map(|p| [p[0] / scale, p[1] / scale, p[2] / scale])
-        .collect();
-    let solved = fixed_point::solve(nets, &t.angles, &t.actions, 1, &init, STAR_FIXED_POINT)?;
+    let (t, solved) = fixed_point::solve_stars(model, nets, &values)?;
     let j_prime = Tensor::from_slice(&solved.j_prime, (ok.len(), 3), &model.device)?;
     let mapped = nets.map::<Pcg64>(&t.angles, &t.actions, &j_prime, None)?;
     let origin = nets.map::<Pcg64>(&t.angles.zeros_like()?, &t.actions, &j_prime, None)?;

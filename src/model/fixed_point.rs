@@ -8,7 +8,11 @@
 
 use candle_core::{Result, Tensor};
 
+use actionfinder_integrators::actions::Flag;
+
+use super::toy::{ToyPoints, ToyTensors};
 use super::transform::Nets;
+use super::Model;
 
 /// Stopping rule of the iteration.
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +28,33 @@ pub struct Solved {
     pub j_prime: Vec<f64>,
     pub converged: Vec<bool>,
     pub residual: Vec<f64>,
+}
+
+/// The per-star fixed point of `apply`: converged to 1e-10 of the action scale, at most 200
+/// damped iterations.
+pub const STAR_FIXED_POINT: FixedPoint = FixedPoint {
+    tol: 1e-10,
+    max_iter: 200,
+};
+
+/// `J'` of single stars from their toy `values` (rows of 6: actions in kpc km/s, angles),
+/// starting at the toy actions; also the toy tensors the map is evaluated on.
+pub fn solve_stars(model: &Model, nets: &Nets, values: &[f64]) -> Result<(ToyTensors, Solved)> {
+    let scale = model.config.action_scale();
+    let rows = values.len() / 6;
+    let toy_values = ToyPoints {
+        values: values.to_vec(),
+        d_m: None,
+        d_b: None,
+        flags: vec![Flag::Ok; rows],
+    };
+    let t = model.toy.tensors(&toy_values, scale, &model.device)?;
+    let init: Vec<f64> = values
+        .chunks_exact(6)
+        .flat_map(|p| [p[0] / scale, p[1] / scale, p[2] / scale])
+        .collect();
+    let solved = solve(nets, &t.angles, &t.actions, 1, &init, STAR_FIXED_POINT)?;
+    Ok((t, solved))
 }
 
 /// Solve for `J'` per group of `group` consecutive rows of `theta`, `j_toy` (`[B,3]`,

@@ -76,6 +76,24 @@ pub fn evaluate(m: f64, b: f64, xv: &[f64], derivatives: bool) -> ToyPoints {
     }
 }
 
+/// Toy values of rows of `xv` with their phase-space Jacobians: `[B,6]` values, `[B,6,6]`
+/// row-major `d(J, theta)/d(x, v)`, and one flag per point.
+pub fn phase_space_jacobian(m: f64, b: f64, xv: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<Flag>) {
+    let rows = xv.len() / 6;
+    let Ok(finder) = IsochroneFinder::new(m, b) else {
+        return (
+            vec![f64::NAN; 6 * rows],
+            vec![f64::NAN; 36 * rows],
+            vec![Flag::Unsupported; rows],
+        );
+    };
+    let mut values = vec![0.0; 6 * rows];
+    let mut jac = vec![0.0; 48 * rows];
+    let flags = finder.jacobians_batch(xv, &mut values, &mut jac);
+    let xv_columns = jac.chunks_exact(8).flat_map(|row| row[..6].to_vec()).collect();
+    (values, xv_columns, flags)
+}
+
 fn forward_row(finder: &IsochroneFinder, p: &[f64], out: &mut [f64]) -> Flag {
     use actionfinder_integrators::actions::ActionFinder;
     use actionfinder_integrators::PhaseSpace;

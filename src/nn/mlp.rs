@@ -16,6 +16,7 @@ use candle_core::{Result, Tensor};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::native::{NativeLayer, NativeLinear, NativeMlp};
 use super::params::Params;
 use super::Activation;
 
@@ -202,6 +203,16 @@ impl Linear {
         c.matmul(&self.w)
     }
 
+    fn to_native(&self) -> Result<NativeLinear> {
+        let (outputs, inputs) = self.w.dims2()?;
+        Ok(NativeLinear {
+            w: self.w.flatten_all()?.to_vec1()?,
+            b: self.b.as_ref().map(|b| b.to_vec1()).transpose()?,
+            inputs,
+            outputs,
+        })
+    }
+
     fn detach(&self) -> Linear {
         Linear {
             w: self.w.detach(),
@@ -257,6 +268,22 @@ impl Weights {
             layers,
             activation: self.activation,
         }
+    }
+
+    /// The same network for point-by-point evaluation in plain Rust ([`NativeMlp`]).
+    pub fn to_native(&self) -> Result<NativeMlp> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| match l {
+                Layer::Dense(a) => a.to_native().map(NativeLayer::Dense),
+                Layer::Block(a, b) => Ok(NativeLayer::Block(a.to_native()?, b.to_native()?)),
+            })
+            .collect::<Result<_>>()?;
+        Ok(NativeMlp {
+            layers,
+            activation: self.activation,
+        })
     }
 
     /// Forward pass of `x` `[B, in]`, keeping what the derivative passes need.

@@ -7,6 +7,7 @@
 
 pub mod activation;
 pub mod mlp;
+pub mod native;
 pub mod params;
 pub mod solve3;
 
