@@ -22,6 +22,8 @@ use rand_pcg::Pcg64;
 use crate::catalog::{Catalog, FLAG_NO_CONVERGENCE, FLAG_UNTRUSTED};
 use crate::classic::action_spread;
 use crate::dataset::StreamsDataset;
+use crate::field::columns::{field_columns, FieldColumns, POTENTIAL_ZERO_POINT};
+use crate::field::FieldModel;
 use crate::model::fixed_point;
 use crate::model::transform::Nets;
 use crate::model::Model;
@@ -47,6 +49,8 @@ pub struct ApplySummary {
     pub untrusted: usize,
     pub seconds: f64,
     pub out: PathBuf,
+    /// Whether the model's learned field was written (acceleration, potential, frequencies).
+    pub field: bool,
 }
 
 impl fmt::Display for ApplySummary {
@@ -61,6 +65,12 @@ impl fmt::Display for ApplySummary {
             self.untrusted,
             FLAG_UNTRUSTED
         )?;
+        if !self.field {
+            writeln!(
+                f,
+                "the model has no learned field: no acceleration, potential or frequencies (add one with `actionfinder fit-field`)"
+            )?;
+        }
         write!(f, "wrote {}", self.out.display())
     }
 }
@@ -211,7 +221,12 @@ pub fn apply(
         .as_f64()
         .unwrap_or(trust::MIN_COVERAGE);
     let untrusted = flag_untrusted(&model, &input, min_coverage, &mut mapped.flags)?;
-    let catalog = build_catalog(input, mapped, model_dir)?;
+    let field = learned_field(&model, model_dir, &input.points.xv, device)?;
+    let has_field = field.is_some();
+    let mut catalog = build_catalog(input, mapped, model_dir)?;
+    if let Some(columns) = field {
+        add_field(&mut catalog, columns)?;
+    }
     catalog.write(out)?;
     let failed = catalog.flag.as_ref().map_or(0, |f| {
         f.iter().filter(|&&x| x != 0 && x != FLAG_UNTRUSTED).count()
@@ -222,7 +237,44 @@ pub fn apply(
         untrusted,
         seconds: started.elapsed().as_secs_f64(),
         out: out.to_path_buf(),
+        field: has_field,
     })
+}
+
+/// The learned field's columns, or `None` (said plainly) when the model has no field.
+fn learned_field(
+    model: &Model,
+    model_dir: &Path,
+    xv: &[f64],
+    device: &Device,
+) -> Result<Option<FieldColumns>> {
+    if !FieldModel::exists(model_dir) {
+        log::warn!(
+            "{} has no learned field: acceleration, potential and frequencies are not written \
+             (add one with `actionfinder fit-field`)",
+            model_dir.display()
+        );
+        return Ok(None);
+    }
+    let (field, _) = FieldModel::load(model_dir, device)?;
+    Ok(Some(field_columns(model, &field, xv)?))
+}
+
+fn add_field(catalog: &mut Catalog, columns: FieldColumns) -> Result<()> {
+    catalog
+        .set_column("acceleration", columns.acceleration)
+        .map_err(anyhow::Error::msg)?;
+    catalog
+        .set_column("frequencies", columns.frequencies)
+        .map_err(anyhow::Error::msg)?;
+    if let Some(phi) = columns.potential {
+        catalog.set_column("potential", phi).map_err(anyhow::Error::msg)?;
+        catalog.attrs.extra.insert(
+            "potential_zero_point".into(),
+            POTENTIAL_ZERO_POINT.to_string().into(),
+        );
+    }
+    Ok(())
 }
 
 /// Flag the points of streams that span too little of a radial period (values kept).

@@ -42,6 +42,9 @@ pub enum Command {
     /// Apply a trained model to every point of a streams dataset or catalog; writes a
     /// catalog (actions, angles, per-stream action spread, trust flags).
     Apply(ApplyArgs),
+    /// Learn the acceleration field (and potential) the streams live in, with the action
+    /// map of a trained model directory frozen, and add it to that directory.
+    FitField(FitFieldArgs),
     /// Benchmarks of our own kernels (peers run side by side by the scripts in bench/).
     Bench(crate::bench::BenchArgs),
     /// A catalog against the truth of the streams dataset it was made from: action and
@@ -418,11 +421,22 @@ pub fn run(cli: Cli) -> Result<()> {
                 &args.dataset.display().to_string(),
             )?;
             println!("{summary}");
+            if let Some(form) = args.field {
+                let cfg = args.field_options.config(form, &args.device);
+                println!("{}", crate::field::fit::fit_field(&args.out, &ds, &cfg)?);
+            }
             Ok(())
         }
         Command::Apply(args) => {
             let device = crate::device::parse(&args.device)?;
             let summary = crate::apply::apply(&args.model, &args.input, &args.out, args.subset, &device)?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::FitField(args) => {
+            let ds = crate::dataset::StreamsDataset::read(&args.dataset)?;
+            let cfg = args.field.config(args.form, &args.device);
+            let summary = crate::field::fit::fit_field(&args.model, &ds, &cfg)?;
             println!("{summary}");
             Ok(())
         }
@@ -523,6 +537,85 @@ pub struct TrainArgs {
     /// --resume (for batch jobs with wall-time limits).
     #[arg(long, default_value_t = 0)]
     pub stop_after: usize,
+    /// Also learn the field after the action map: potential (default) or vector.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "potential")]
+    pub field: Option<crate::field::FieldForm>,
+    #[command(flatten)]
+    pub field_options: FieldOptions,
+}
+
+/// Options of the field pass (shared by `fit-field` and `train --field`).
+#[derive(Args, Debug, Clone)]
+pub struct FieldOptions {
+    /// Field network epochs.
+    #[arg(long, default_value_t = 200)]
+    pub field_epochs: usize,
+    /// Field network initial learning rate (cosine decay to 1e-5).
+    #[arg(long, default_value_t = 1e-3)]
+    pub field_lr: f64,
+    /// Field network width (and blocks, --field-depth).
+    #[arg(long, default_value_t = 64)]
+    pub field_width: usize,
+    #[arg(long, default_value_t = 3)]
+    pub field_depth: usize,
+    /// Weight of dJ''/dt = 0 along the points (paper eq. 15) [default: 0 for the potential
+    /// form, whose energy conservation measured better; 1 for the vector form].
+    #[arg(long)]
+    pub action_weight: Option<f64>,
+    /// Weight of energy conservation along each stream (potential form).
+    #[arg(long, default_value_t = 1.0)]
+    pub energy_weight: f64,
+    /// Weight of the frequency spread along each stream (paper eq. 16, alpha3).
+    #[arg(long, default_value_t = 0.0)]
+    pub frequency_weight: f64,
+    /// Skip the least-squares polish of the output layer.
+    #[arg(long)]
+    pub no_polish: bool,
+    /// Seed of the field network's weights and batches.
+    #[arg(long, default_value_t = 1)]
+    pub field_seed: u64,
+}
+
+impl FieldOptions {
+    /// The field pass configuration for `form` on `device`.
+    pub fn config(&self, form: crate::field::FieldForm, device: &str) -> crate::field::fit::FieldConfig {
+        let vector = form == crate::field::FieldForm::Vector;
+        crate::field::fit::FieldConfig {
+            form,
+            epochs: self.field_epochs,
+            learning_rate: self.field_lr,
+            final_learning_rate: 1e-5f64.min(self.field_lr),
+            width: self.field_width,
+            max_width: self.field_width,
+            depth: self.field_depth,
+            weights: crate::field::loss::LossWeights {
+                actions: self.action_weight.unwrap_or(if vector { 1.0 } else { 0.0 }),
+                energy: self.energy_weight,
+                frequencies: self.frequency_weight,
+            },
+            polish: !self.no_polish,
+            seed: self.field_seed,
+            device: device.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
+/// `actionfinder fit-field`.
+#[derive(Args, Debug)]
+pub struct FitFieldArgs {
+    /// Model directory written by `train` (the field is added to it).
+    pub model: PathBuf,
+    /// Streams dataset (the one the model was trained on keeps its held-out streams).
+    pub dataset: PathBuf,
+    /// potential (curl-free, with energies) or vector (the paper's form).
+    #[arg(long, value_enum, default_value = "potential")]
+    pub form: crate::field::FieldForm,
+    #[command(flatten)]
+    pub field: FieldOptions,
+    /// cpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 impl TrainArgs {

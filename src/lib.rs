@@ -11,6 +11,7 @@ pub mod cli;
 pub mod dataset;
 pub mod demo;
 pub mod device;
+pub mod field;
 pub mod generate;
 pub mod model;
 pub mod nn;

@@ -1,8 +1,10 @@
-//! The numbers of `validate`: errors of actions and angles against truth, and the
-//! conservation of actions along streams. Pure functions of flat arrays; no I/O, no plots.
+//! The numbers of `validate`: errors of actions, angles and the field (acceleration,
+//! potential, frequencies) against truth, and the conservation of actions along streams.
+//! Pure functions of flat arrays; no I/O, no plots.
 //!
-//! Every per-point array is row-major \[n,3\] in (r, z, phi) order; a selection is one
-//! `bool` per point (or per stream for the conservation).
+//! Every per-point array is row-major \[n,3\] in (r, z, phi) order (the acceleration in
+//! Cartesian (x, y, z)), the potential \[n\]; a selection is one `bool` per point (or per
+//! stream for the conservation).
 
 use std::f64::consts::PI;
 
@@ -61,6 +63,61 @@ pub struct Spread {
     pub per_component: [f64; 3],
     /// Mean of `per_component` over the three components.
     pub overall: f64,
+}
+
+/// Errors of a recovered acceleration field against the true one over a set of points.
+///
+/// Per point, with da = a - a_true: the relative error |da| / |a_true|, the direction error
+/// angle(a, a_true) = atan2(|a x a_true|, a . a_true) in degrees, and per Cartesian
+/// component |da_k| / |a_true|.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AccelerationErrors {
+    /// Points compared: selected, all six values finite, and a_true != 0.
+    pub n: usize,
+    /// mean |da| / |a_true|.
+    pub relative_mean: f64,
+    /// median |da| / |a_true|.
+    pub relative_median: f64,
+    /// mean angle between a and a_true (degrees).
+    pub direction_mean_deg: f64,
+    /// median angle between a and a_true (degrees).
+    pub direction_median_deg: f64,
+    /// mean |da_k| / |a_true| per component (x, y, z).
+    pub component_relative_mean: [f64; 3],
+}
+
+/// Errors of a recovered potential against the true one over a set of points, after
+/// removing the constant the zero point of a potential leaves free:
+/// offset = median (Phi - Phi_true), then the relative error |Phi - offset - Phi_true| /
+/// |Phi_true| per point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PotentialErrors {
+    /// Points compared: selected, both values finite, and Phi_true != 0.
+    pub n: usize,
+    /// median (Phi - Phi_true) ((km/s)^2), removed before the errors.
+    pub offset: f64,
+    /// mean |Phi - offset - Phi_true| / |Phi_true|.
+    pub relative_mean: f64,
+    /// median |Phi - offset - Phi_true| / |Phi_true|.
+    pub relative_median: f64,
+}
+
+/// Relative errors of recovered frequencies against the true ones over a set of points:
+/// |Omega_k - Omega_k,true| / |Omega_k,true| per point and component (r, z, phi). Omega_phi
+/// is compared with its sign, so the catalog must follow the truth's sign convention (the
+/// sense of rotation); a flipped sign reads as an error of 2.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FrequencyErrors {
+    /// Points compared: selected, all six values finite, and no true component 0.
+    pub n: usize,
+    /// mean relative error per component.
+    pub relative_mean: [f64; 3],
+    /// Mean of `relative_mean` over the three components.
+    pub relative_mean_overall: f64,
+    /// median relative error per component.
+    pub relative_median: [f64; 3],
+    /// Mean of `relative_median` over the three components.
+    pub relative_median_overall: f64,
 }
 
 /// `x` wrapped into (-pi, pi].
@@ -142,6 +199,88 @@ pub fn angle_errors(angles: &[f64], truth: &[f64], select: &[bool]) -> AngleErro
         mean_deg_overall: mean3(mean_deg),
         median_deg,
         median_deg_overall: mean3(median_deg),
+    }
+}
+
+/// Row `i` of a row-major \[n,3\] array.
+fn row3(v: &[f64], i: usize) -> [f64; 3] {
+    [v[3 * i], v[3 * i + 1], v[3 * i + 2]]
+}
+
+/// |v|.
+fn norm(v: [f64; 3]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// Angle between `a` and `b` in degrees: atan2(|a x b|, a . b), accurate also near 0 and
+/// 180 degrees.
+pub fn angle_between_deg(a: [f64; 3], b: [f64; 3]) -> f64 {
+    let cross = [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ];
+    let dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    norm(cross).atan2(dot).to_degrees()
+}
+
+/// [`AccelerationErrors`] of `acc` against `truth` (both \[n,3\], x, y, z) over the points
+/// in `select`.
+pub fn acceleration_errors(acc: &[f64], truth: &[f64], select: &[bool]) -> AccelerationErrors {
+    let rows: Vec<usize> = compared_rows(acc, truth, select)
+        .into_iter()
+        .filter(|&i| norm(row3(truth, i)) > 0.0)
+        .collect();
+    let per_row = |f: &dyn Fn([f64; 3], [f64; 3]) -> f64| -> Vec<f64> {
+        rows.iter().map(|&i| f(row3(acc, i), row3(truth, i))).collect()
+    };
+    let relative = per_row(&|a, t| norm([a[0] - t[0], a[1] - t[1], a[2] - t[2]]) / norm(t));
+    let direction = per_row(&angle_between_deg);
+    let component_relative_mean =
+        std::array::from_fn(|k| mean(&per_row(&|a, t| (a[k] - t[k]).abs() / norm(t))));
+    AccelerationErrors {
+        n: rows.len(),
+        relative_mean: mean(&relative),
+        relative_median: median(&relative),
+        direction_mean_deg: mean(&direction),
+        direction_median_deg: median(&direction),
+        component_relative_mean,
+    }
+}
+
+/// [`PotentialErrors`] of `phi` against `truth` (both \[n\]) over the points in `select`.
+pub fn potential_errors(phi: &[f64], truth: &[f64], select: &[bool]) -> PotentialErrors {
+    let rows: Vec<usize> = (0..select.len())
+        .filter(|&i| select[i] && phi[i].is_finite() && truth[i].is_finite() && truth[i] != 0.0)
+        .collect();
+    let offset = median(&rows.iter().map(|&i| phi[i] - truth[i]).collect::<Vec<_>>());
+    let relative: Vec<f64> = (rows.iter())
+        .map(|&i| (phi[i] - offset - truth[i]).abs() / truth[i].abs())
+        .collect();
+    PotentialErrors {
+        n: rows.len(),
+        offset,
+        relative_mean: mean(&relative),
+        relative_median: median(&relative),
+    }
+}
+
+/// [`FrequencyErrors`] of `freq` against `truth` (both \[n,3\], r, z, phi) over the points
+/// in `select`.
+pub fn frequency_errors(freq: &[f64], truth: &[f64], select: &[bool]) -> FrequencyErrors {
+    let rows: Vec<usize> = compared_rows(freq, truth, select)
+        .into_iter()
+        .filter(|&i| row3(truth, i).iter().all(|&t| t != 0.0))
+        .collect();
+    let relative = columns(freq, truth, &rows, |f, t| (f - t).abs() / t.abs());
+    let relative_mean = relative.each_ref().map(|r| mean(r));
+    let relative_median = relative.each_ref().map(|r| median(r));
+    FrequencyErrors {
+        n: rows.len(),
+        relative_mean,
+        relative_mean_overall: mean3(relative_mean),
+        relative_median,
+        relative_median_overall: mean3(relative_median),
     }
 }
 
@@ -231,6 +370,28 @@ mod tests {
         assert!((e.mean_deg[0] - gap).abs() < 1e-9, "{:?}", e.mean_deg);
         assert!((e.mean_deg[1] - gap).abs() < 1e-9);
         assert!((e.mean_deg[2] - 0.5f64.to_degrees()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn angle_between_vectors() {
+        assert_eq!(angle_between_deg([1.0, 0.0, 0.0], [2.0, 0.0, 0.0]), 0.0);
+        assert!((angle_between_deg([1.0, 0.0, 0.0], [0.0, 0.0, 3.0]) - 90.0).abs() < 1e-12);
+        assert!((angle_between_deg([1.0, 1.0, 0.0], [-1.0, -1.0, 0.0]) - 180.0).abs() < 1e-12);
+        let small = 1e-7f64;
+        let tilted = [small.cos(), small.sin(), 0.0];
+        assert!((angle_between_deg([1.0, 0.0, 0.0], tilted) - small.to_degrees()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn potential_offset_is_the_median_shift() {
+        // Shift 7 everywhere; one point 10 further off; one point with Phi_true = 0 left out.
+        let truth = [-100.0, -200.0, -50.0, -400.0, 0.0];
+        let phi = [-93.0, -193.0, -43.0, -383.0, 1.0];
+        let e = potential_errors(&phi, &truth, &[true; 5]);
+        assert_eq!(e.n, 4);
+        assert_eq!(e.offset, 7.0);
+        assert!((e.relative_mean - 10.0 / 400.0 / 4.0).abs() < 1e-15);
+        assert_eq!(e.relative_median, 0.0);
     }
 
     #[test]

@@ -11,6 +11,12 @@
 //!   median |dJ| ([`ActionErrors`]);
 //! * angles against `/truth/angles`: mean and median |wrap(theta - theta_true)| in degrees,
 //!   wrap into (-pi, pi] ([`AngleErrors`]);
+//! * the field, where the catalog has the column and the truth the part ([`FieldErrors`]):
+//!   `acceleration` against `/truth/acceleration` (mean and median |a - a_true| / |a_true|,
+//!   angle between a and a_true, |a_k - a_true_k| / |a_true| per x, y, z), `potential`
+//!   against `/truth/potential` (relative error after removing the offset
+//!   median(Phi - Phi_true)), `frequencies` against `/truth/frequencies` (|dOmega_k| /
+//!   |Omega_k,true| per component);
 //! * the same action errors for every `/baseline/<name>_actions` of the truth file;
 //! * conservation: mean over streams of mean_i |J - mean_stream J| ([`Spread`]) for the
 //!   catalog, each baseline and the truth itself (the sanity row, zero for exact truth).
@@ -27,6 +33,7 @@ pub mod metrics;
 pub mod plots;
 mod table;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use actionfinder_snapshots::h5::{Attr, H5Error};
@@ -35,7 +42,7 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::dataset::StreamsDataset;
 pub use history::{read_history, Epoch, History};
-pub use metrics::{ActionErrors, AngleErrors, Spread};
+pub use metrics::{AccelerationErrors, ActionErrors, AngleErrors, FrequencyErrors, PotentialErrors, Spread};
 
 pub use crate::catalog::FLAG_UNTRUSTED;
 
@@ -103,7 +110,20 @@ pub struct FlagCounts {
     pub flagged_share: f64,
 }
 
-/// Everything [`validate`] measured. All errors in kpc km/s (actions) and degrees (angles).
+/// The learned field against the truth, each part `None` when the catalog has no such
+/// column or the truth no such part.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FieldErrors {
+    /// `/particles/acceleration` against `/truth/acceleration`.
+    pub acceleration: Option<Subsets<AccelerationErrors>>,
+    /// `/particles/potential` against `/truth/potential`.
+    pub potential: Option<Subsets<PotentialErrors>>,
+    /// `/particles/frequencies` against `/truth/frequencies`.
+    pub frequencies: Option<Subsets<FrequencyErrors>>,
+}
+
+/// Everything [`validate`] measured. Action errors in kpc km/s, angle errors in degrees, field
+/// errors relative (directions in degrees, the potential offset in (km/s)^2).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     /// Catalog rows = S * N.
@@ -119,6 +139,8 @@ pub struct Report {
     pub actions: Option<Subsets<ActionErrors>>,
     /// Catalog angles against `/truth/angles`, when both exist.
     pub angles: Option<Subsets<AngleErrors>>,
+    /// The catalog's field against the truth's, part by part.
+    pub field: FieldErrors,
     /// Each `/baseline/<name>_actions` against `/truth/actions` (trusted = the catalog's
     /// trusted points).
     pub baselines: Vec<Named<ActionErrors>>,
@@ -165,6 +187,43 @@ impl Selection {
     }
 }
 
+/// `f(column, truth, selection)` over the usable and over the trusted points, when both the
+/// catalog's column and the truth's part exist.
+fn score<T>(
+    column: Option<&[f64]>,
+    truth: Option<&[f64]>,
+    sel: &Selection,
+    f: impl Fn(&[f64], &[f64], &[bool]) -> T,
+) -> Option<Subsets<T>> {
+    let (c, t) = column.zip(truth)?;
+    Some(subsets(&sel.usable, &sel.trusted, |s| f(c, t, s)))
+}
+
+/// The catalog's field columns against the truth's parts.
+fn field_errors(catalog: &Catalog, truth: &StreamsDataset, sel: &Selection) -> FieldErrors {
+    let t = &truth.truth;
+    FieldErrors {
+        acceleration: score(
+            catalog.column("acceleration"),
+            t.acceleration.as_deref(),
+            sel,
+            metrics::acceleration_errors,
+        ),
+        potential: score(
+            catalog.column("potential"),
+            t.potential.as_deref(),
+            sel,
+            metrics::potential_errors,
+        ),
+        frequencies: score(
+            catalog.column("frequencies"),
+            t.frequencies.as_deref(),
+            sel,
+            metrics::frequency_errors,
+        ),
+    }
+}
+
 /// `f` over the selection `all` and over `trusted`.
 fn subsets<T>(all: &[bool], trusted: &[bool], f: impl Fn(&[bool]) -> T) -> Subsets<T> {
     Subsets {
@@ -193,6 +252,15 @@ fn streams_subset(catalog: &Catalog, truth: &StreamsDataset) -> Option<Vec<usize
     let ids: Vec<usize> = stream.chunks(n).map(|c| c[0] as usize).collect();
     let whole = stream.chunks(n).all(|c| c.iter().all(|&x| x == c[0])) && ids.iter().all(|&k| k < s);
     whole.then_some(ids)
+}
+
+/// The truth of the catalog's rows: the streams a subset catalog names by
+/// `/particles/stream` ([`streams_subset`]), else the whole dataset.
+pub fn matched_truth<'a>(catalog: &Catalog, truth: &'a StreamsDataset) -> Cow<'a, StreamsDataset> {
+    match streams_subset(catalog, truth) {
+        Some(streams) => Cow::Owned(truth.select(&streams)),
+        None => Cow::Borrowed(truth),
+    }
 }
 
 /// Checks that the catalog's rows are the dataset's points, in stream-major order.
@@ -276,7 +344,22 @@ fn missing_parts(catalog: &Catalog, truth: &StreamsDataset) -> Result<Vec<String
         truth.n_stars() < 2,
         "streams of fewer than two points: no conservation along streams",
     );
+    missing.extend(missing_field(catalog, truth));
     Ok(missing)
+}
+
+/// A note for each field column of the catalog whose truth part the dataset lacks.
+fn missing_field(catalog: &Catalog, truth: &StreamsDataset) -> Vec<String> {
+    let t = &truth.truth;
+    [
+        ("acceleration", t.acceleration.is_some()),
+        ("potential", t.potential.is_some()),
+        ("frequencies", t.frequencies.is_some()),
+    ]
+    .into_iter()
+    .filter(|&(name, in_truth)| catalog.column(name).is_some() && !in_truth)
+    .map(|(name, _)| format!("no /truth/{name} in the truth dataset: {name} errors not computed"))
+    .collect()
 }
 
 /// "/truth/actions and /truth/angles", "/truth/actions only", ..., "neither".
@@ -294,17 +377,25 @@ fn parts(actions: bool, angles: bool, group: &str) -> String {
 /// Errors when the catalog's rows are not the dataset's points in stream-major order, when
 /// the dataset has no truth, or when the catalog has nothing the truth can judge.
 pub fn validate(catalog: &Catalog, truth: &StreamsDataset) -> Result<Report, ValidateError> {
-    let subset = streams_subset(catalog, truth).map(|streams| truth.select(&streams));
-    let truth = subset.as_ref().unwrap_or(truth);
-    check_rows(catalog, truth, subset.is_some())?;
+    let matched = matched_truth(catalog, truth);
+    let truth = matched.as_ref();
+    check_rows(catalog, truth, matches!(matched, Cow::Owned(_)))?;
     let missing = missing_parts(catalog, truth)?;
     let n = catalog.len();
     let sel = Selection::new(catalog.flag.as_deref(), n);
     let true_actions = truth.truth.actions.as_deref();
-    let actions = (catalog.column("actions").zip(true_actions))
-        .map(|(a, t)| subsets(&sel.usable, &sel.trusted, |s| metrics::action_errors(a, t, s)));
-    let angles = (catalog.column("angles").zip(truth.truth.angles.as_deref()))
-        .map(|(a, t)| subsets(&sel.usable, &sel.trusted, |s| metrics::angle_errors(a, t, s)));
+    let actions = score(
+        catalog.column("actions"),
+        true_actions,
+        &sel,
+        metrics::action_errors,
+    );
+    let angles = score(
+        catalog.column("angles"),
+        truth.truth.angles.as_deref(),
+        &sel,
+        metrics::angle_errors,
+    );
     let every = vec![true; n];
     let baselines = true_actions.map_or_else(Vec::new, |t| {
         (truth.baselines.iter())
@@ -327,6 +418,7 @@ pub fn validate(catalog: &Catalog, truth: &StreamsDataset) -> Result<Report, Val
         flags: sel.counts(catalog.flag.is_some()),
         actions,
         angles,
+        field: field_errors(catalog, truth, &sel),
         baselines,
         conservation: conservation(catalog, truth, &sel),
         missing,
@@ -399,7 +491,7 @@ pub fn validate_files(opts: &ValidateOptions) -> Result<ValidateOutput, Validate
         .clone()
         .unwrap_or_else(|| default_plot_dir(&opts.catalog));
     let history = model_history(opts, &catalog)?;
-    let written = plots::write_all(&dir, &catalog, &truth, history.as_ref())?;
+    let written = plots::write_all(&dir, &catalog, &matched_truth(&catalog, &truth), history.as_ref())?;
     let show = |p: &Path| p.display().to_string();
     Ok(ValidateOutput {
         catalog: show(&opts.catalog),

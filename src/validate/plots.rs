@@ -3,6 +3,7 @@
 //! * `actions.png`: recovered against true J_r, J_z (log axes: they span decades) and
 //!   J_phi (linear, symmetric about 0), the 1:1 line, trusted and flagged points in colour;
 //! * `angles.png`: recovered against true theta_r, theta_z, theta_phi in degrees;
+//! * `field.png`: recovered and true |a| against the radius r = |x| (log-log);
 //! * `loss.png`: training and validation loss per epoch (log y), the best epoch marked.
 
 use std::error::Error;
@@ -47,8 +48,8 @@ fn register_font() -> Result<(), String> {
         .ok_or_else(|| "the embedded DejaVu Sans font could not be loaded".to_string())
 }
 
-/// Writes `actions.png`, `angles.png` and `loss.png` into `dir` (created if needed), each
-/// where its data exist.
+/// Writes `actions.png`, `angles.png`, `field.png` and `loss.png` into `dir` (created if
+/// needed), each where its data exist. `truth` holds the catalog's rows ([`super::matched_truth`]).
 pub fn write_all(
     dir: &Path,
     catalog: &Catalog,
@@ -70,6 +71,14 @@ pub fn write_all(
     match catalog.column("angles").zip(truth.truth.angles.as_deref()) {
         Some((a, t)) => out.save(dir.join("angles.png"), |p| angles_png(p, a, t, &class))?,
         None => out.skip("angles.png", "no angles in the catalog or no /truth/angles"),
+    }
+    match catalog
+        .column("acceleration")
+        .zip(truth.truth.acceleration.as_deref())
+    {
+        Some((a, t)) => out.save(dir.join("field.png"), |p| field_png(p, &catalog.xv, a, t, &class))?,
+        None if catalog.column("acceleration").is_some() => out.skip("field.png", "no /truth/acceleration"),
+        None => {}
     }
     match history {
         Some(h) => out.save(dir.join("loss.png"), |p| loss_png(p, h))?,
@@ -197,17 +206,18 @@ impl Panel {
                     (-1.0, 1.0)
                 }
             }
-            Scale::Log => {
-                let (lo, hi) = self
-                    .values()
-                    .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-                if hi > 0.0 {
-                    (lo / 1.5, hi * 1.5)
-                } else {
-                    (1.0, 10.0)
-                }
-            }
+            Scale::Log => log_range(self.values()),
         }
+    }
+}
+
+/// A log axis range about positive `values`: (min / 1.5, max * 1.5); (1, 10) for none.
+fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if hi > 0.0 {
+        (lo / 1.5, hi * 1.5)
+    } else {
+        (1.0, 10.0)
     }
 }
 
@@ -241,6 +251,69 @@ fn angles_png(path: &Path, rec: &[f64], truth: &[f64], class: &[Class]) -> PlotR
         )
     });
     panels_png(path, panels.collect())
+}
+
+/// (r, |a|) of the recovered and of the true acceleration (\[n,3\]) at the points `xv`
+/// (\[n,6\]) that have values, every k-th beyond [`MAX_POINTS`]; pairs that a log axis
+/// cannot show (r or |a| not finite and positive) are left out.
+fn magnitudes(xv: &[f64], rec: &[f64], truth: &[f64], class: &[Class]) -> [Vec<(f64, f64)>; 2] {
+    let stride = class.len().div_ceil(MAX_POINTS).max(1);
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let shown = |p: &(f64, f64)| p.0.is_finite() && p.0 > 0.0 && p.1.is_finite() && p.1 > 0.0;
+    let rows: Vec<usize> = (0..class.len())
+        .step_by(stride)
+        .filter(|&i| class[i] != Class::Hidden)
+        .collect();
+    [rec, truth].map(|a| {
+        (rows.iter())
+            .map(|&i| (norm(&xv[6 * i..6 * i + 3]), norm(&a[3 * i..3 * i + 3])))
+            .filter(shown)
+            .collect()
+    })
+}
+
+/// `field.png`: recovered and true |a| against r = |x|, log-log.
+fn field_png(path: &Path, xv: &[f64], rec: &[f64], truth: &[f64], class: &[Class]) -> PlotResult {
+    let [recovered, exact] = magnitudes(xv, rec, truth, class);
+    let all = || recovered.iter().chain(&exact);
+    let (x, y) = (log_range(all().map(|p| p.0)), log_range(all().map(|p| p.1)));
+    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "acceleration: recovered and true |a| against radius",
+            (FAMILY, 22),
+        )
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(80)
+        .build_cartesian_2d((x.0..x.1).log_scale(), (y.0..y.1).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_labels(8)
+        .y_labels(6)
+        .x_desc("r = |x| (kpc)")
+        .y_desc("|a| ((km/s)²/kpc)")
+        .label_style((FAMILY, 13))
+        .axis_desc_style((FAMILY, 15))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .draw()?;
+    chart
+        .draw_series(exact.iter().map(|&p| Circle::new(p, 4, BLACK.stroke_width(1))))?
+        .label(format!("true |a| ({})", exact.len()))
+        .legend(|(x, y)| Circle::new((x + 8, y), 4, BLACK.stroke_width(1)));
+    chart
+        .draw_series(
+            recovered
+                .iter()
+                .map(|&p| Circle::new(p, 2, TRUSTED.mix(0.8).filled())),
+        )?
+        .label(format!("recovered |a| ({})", recovered.len()))
+        .legend(|(x, y)| Circle::new((x + 8, y), 4, TRUSTED.filled()));
+    legend_at(&mut chart, SeriesLabelPosition::UpperRight)?;
+    root.present()?;
+    Ok(())
 }
 
 /// The panels side by side in one PNG.
@@ -315,9 +388,23 @@ where
     X: Ranged,
     Y: Ranged,
 {
+    legend_at(chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// The series labels in a framed box at `position`.
+fn legend_at<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> PlotResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: Ranged,
+    Y: Ranged,
+{
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(position)
         .label_font((FAMILY, 13))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)

@@ -2,9 +2,18 @@
 
 use std::fmt::{self, Display, Formatter, Result};
 
-use super::{ActionErrors, AngleErrors, FlagCounts, Named, Report, Spread, Subsets, ValidateOutput};
+use super::{
+    AccelerationErrors, ActionErrors, AngleErrors, FieldErrors, FlagCounts, FrequencyErrors, Named,
+    PotentialErrors, Report, Spread, Subsets, ValidateOutput,
+};
 
 const HEADER: [&str; 4] = ["r", "z", "phi", "overall"];
+/// Columns of the acceleration table: Cartesian components and the vector's value.
+const CARTESIAN: [&str; 4] = ["x", "y", "z", "vector"];
+/// Columns of the potential table: one value.
+const SCALAR: [&str; 4] = ["", "", "", "value"];
+/// Components a line does not have.
+const NONE: [f64; 3] = [f64::NAN; 3];
 
 /// A number in 11 columns: fixed for moderate magnitudes, scientific otherwise, `-` for NaN.
 fn num(x: f64) -> String {
@@ -28,9 +37,13 @@ fn line(f: &mut Formatter<'_>, label: [&str; 3], n: usize, v: [f64; 3], overall:
 }
 
 fn header(f: &mut Formatter<'_>, title: &str, count: &str) -> Result {
+    header_with(f, title, count, HEADER)
+}
+
+fn header_with(f: &mut Formatter<'_>, title: &str, count: &str, columns: [&str; 4]) -> Result {
     writeln!(f, "\n{title}")?;
     write!(f, "{:<39}{count:>8}", "")?;
-    for h in HEADER {
+    for h in columns {
         write!(f, "{h:>11}")?;
     }
     writeln!(f)
@@ -73,6 +86,96 @@ fn angles(f: &mut Formatter<'_>, e: &Subsets<AngleErrors>) -> Result {
             a.median_deg,
             a.median_deg_overall,
         )?;
+    }
+    Ok(())
+}
+
+/// Each subset of `e` as `rows(subset name, value)`.
+fn each_subset<T>(e: &Subsets<T>, mut rows: impl FnMut(&str, &T) -> Result) -> Result {
+    rows("all", &e.all)?;
+    rows("trusted", &e.trusted)
+}
+
+fn acceleration(f: &mut Formatter<'_>, e: &Subsets<AccelerationErrors>) -> Result {
+    header_with(
+        f,
+        "Field: acceleration against truth ((km/s)^2/kpc; relative = |a - a_true| / |a_true|, component k: \
+         |a_k - a_true_k| / |a_true|; angle between a and a_true)",
+        "n",
+        CARTESIAN,
+    )?;
+    each_subset(e, |subset, a| {
+        let mean = a.component_relative_mean;
+        line(
+            f,
+            ["catalog", subset, "mean relative"],
+            a.n,
+            mean,
+            a.relative_mean,
+        )?;
+        line(f, ["", "", "median relative"], a.n, NONE, a.relative_median)?;
+        line(f, ["", "", "mean angle (deg)"], a.n, NONE, a.direction_mean_deg)?;
+        line(
+            f,
+            ["", "", "median angle (deg)"],
+            a.n,
+            NONE,
+            a.direction_median_deg,
+        )
+    })
+}
+
+fn potential(f: &mut Formatter<'_>, e: &Subsets<PotentialErrors>) -> Result {
+    header_with(
+        f,
+        "Field: potential against truth (offset = median(Phi - Phi_true) in (km/s)^2, removed; \
+         relative = |Phi - offset - Phi_true| / |Phi_true|)",
+        "n",
+        SCALAR,
+    )?;
+    each_subset(e, |subset, p| {
+        line(f, ["catalog", subset, "offset"], p.n, NONE, p.offset)?;
+        line(f, ["", "", "mean relative"], p.n, NONE, p.relative_mean)?;
+        line(f, ["", "", "median relative"], p.n, NONE, p.relative_median)
+    })
+}
+
+fn frequencies(f: &mut Formatter<'_>, e: &Subsets<FrequencyErrors>) -> Result {
+    header(
+        f,
+        "Field: frequencies against truth (km/s/kpc; relative = |Omega_k - Omega_k,true| / |Omega_k,true|, \
+         Omega_phi with the truth's sign)",
+        "n",
+    )?;
+    each_subset(e, |subset, q| {
+        let (mean, median) = (q.relative_mean, q.relative_median);
+        line(
+            f,
+            ["catalog", subset, "mean relative"],
+            q.n,
+            mean,
+            q.relative_mean_overall,
+        )?;
+        line(
+            f,
+            ["", "", "median relative"],
+            q.n,
+            median,
+            q.relative_median_overall,
+        )
+    })
+}
+
+/// The field section: each part the report has.
+fn field(f: &mut Formatter<'_>, e: &FieldErrors) -> Result {
+    if let Some(a) = &e.acceleration {
+        acceleration(f, a)?;
+    }
+    if let Some(p) = &e.potential {
+        potential(f, p)?;
+    }
+    if let Some(q) = &e.frequencies {
+        frequencies(f, q)?;
     }
     Ok(())
 }
@@ -142,6 +245,7 @@ impl Display for Report {
             )?;
             angles(f, a)?;
         }
+        field(f, &self.field)?;
         if !self.conservation.is_empty() {
             let title = "Conservation along streams: mean over streams of mean |J - stream mean| (kpc km/s)";
             header(f, title, "streams")?;

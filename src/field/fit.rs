@@ -1,0 +1,396 @@
+//! The field pass (paper §4): with the action map frozen, its phase-space jets are constants
+//! per point, and the field network is trained on the same streams by Adam over mini-batches
+//! of whole streams (held-out streams pick the best epoch), then its output layer is
+//! polished by least squares ([`super::polish`]).
+
+use std::fmt;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use candle_core::{Device, Tensor};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+use super::loss::{residuals, FieldRows, LossWeights, Scales};
+use super::{spec_for, FieldForm, FieldModel};
+use crate::dataset::StreamsDataset;
+use crate::model::jet::{model_jets, MapJet};
+use crate::model::Model;
+use crate::nn::{widths, Activation};
+use crate::train::adam::Adam;
+
+/// Everything `fit-field` takes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldConfig {
+    pub form: FieldForm,
+    /// Narrowest block width, widest, and number of blocks.
+    pub width: usize,
+    pub max_width: usize,
+    pub depth: usize,
+    pub activation: Activation,
+    pub epochs: usize,
+    /// Cosine decay from `learning_rate` to `final_learning_rate`.
+    pub learning_rate: f64,
+    pub final_learning_rate: f64,
+    /// Streams per mini-batch.
+    pub batch_streams: usize,
+    pub weights: LossWeights,
+    /// Finish with the least-squares output layer.
+    pub polish: bool,
+    /// Stop after this many epochs without a better validation loss (0 = never).
+    pub patience: usize,
+    pub seed: u64,
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+}
+
+impl Default for FieldConfig {
+    fn default() -> Self {
+        FieldConfig {
+            form: FieldForm::Potential,
+            width: 64,
+            max_width: 64,
+            depth: 3,
+            activation: Activation::Silu,
+            epochs: 200,
+            learning_rate: 1e-3,
+            final_learning_rate: 1e-5,
+            batch_streams: 64,
+            weights: LossWeights {
+                actions: 0.0,
+                energy: 1.0,
+                frequencies: 0.0,
+            },
+            polish: true,
+            patience: 0,
+            seed: 1,
+            device: "cpu".to_string(),
+        }
+    }
+}
+
+/// One line of the field's training history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldEpoch {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub val_loss: f64,
+    pub learning_rate: f64,
+    pub wall_s: f64,
+}
+
+/// What a field pass reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct FieldSummary {
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub val_loss: f64,
+    pub polished: bool,
+    pub streams_used: usize,
+    pub streams: usize,
+    pub wall_s: f64,
+    /// Mean `|a - a_true| / |a_true|` on the held-out streams, where the dataset has truth.
+    pub val_acceleration_error: Option<f64>,
+}
+
+impl fmt::Display for FieldSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "field: {} epochs in {:.1} s; best epoch {} (validation loss {:.4e}){}",
+            self.epochs_run,
+            self.wall_s,
+            self.best_epoch,
+            self.val_loss,
+            if self.polished {
+                ", output layer polished by least squares"
+            } else {
+                ""
+            }
+        )?;
+        if let Some(e) = self.val_acceleration_error {
+            writeln!(f, "held-out streams: mean relative acceleration error {:.3e}", e)?;
+        }
+        write!(
+            f,
+            "{} of {} streams used (the others have points the action map cannot differentiate)",
+            self.streams_used, self.streams
+        )
+    }
+}
+
+/// The streams of the pass: rows and jets of each, split as the action map was trained.
+struct PassData {
+    train: FieldRows,
+    validation: FieldRows,
+    val_streams: Vec<usize>,
+    train_streams: usize,
+    used: usize,
+}
+
+/// Learn the field for the model in `model_dir` from the streams of `ds` and add it to
+/// the directory.
+pub fn fit_field(model_dir: &Path, ds: &StreamsDataset, cfg: &FieldConfig) -> Result<FieldSummary> {
+    check(cfg)?;
+    let started = Instant::now();
+    let device = crate::device::parse(&cfg.device)?;
+    let (model, training) = Model::load(model_dir, &device)?;
+    let data = pass_data(&model, &training, ds, &device)?;
+    let spec = spec_for(
+        &model,
+        cfg.form,
+        widths(cfg.width, cfg.max_width, cfg.depth),
+        cfg.activation,
+    )?;
+    let field = FieldModel::new(spec, &device, cfg.seed)?;
+    let (history, best_epoch) = train_loop(&field, &data, cfg, started)?;
+    let mut val_loss = loss(&field, &data.validation, cfg.weights)?;
+    let polished = cfg.polish && try_polish(&field, &data, cfg.weights, &mut val_loss)?;
+    let val_acceleration_error = truth_error(&field, ds, &data.val_streams)?;
+    let summary = FieldSummary {
+        epochs_run: history.len(),
+        best_epoch,
+        val_loss,
+        polished,
+        streams_used: data.used,
+        streams: ds.n_streams(),
+        wall_s: started.elapsed().as_secs_f64(),
+        val_acceleration_error,
+    };
+    let extra = serde_json::json!({
+        "history": history,
+        "options": cfg,
+        "summary": summary,
+        "train_streams": data.train_streams,
+    });
+    field.save(model_dir, &extra)?;
+    Ok(summary)
+}
+
+fn check(cfg: &FieldConfig) -> Result<()> {
+    if cfg.epochs == 0 || cfg.batch_streams == 0 || cfg.width == 0 || cfg.depth == 0 {
+        bail!("--field-epochs, batch size, width and depth must be positive");
+    }
+    if !(cfg.learning_rate > 0.0 && cfg.learning_rate.is_finite()) {
+        bail!("--field-lr must be a positive number, got {}", cfg.learning_rate);
+    }
+    let w = cfg.weights;
+    let valid = |x: f64| x.is_finite() && x >= 0.0;
+    if !(valid(w.actions) && valid(w.energy) && valid(w.frequencies))
+        || w.actions + w.energy + w.frequencies == 0.0
+    {
+        bail!("loss weights must be finite, >= 0 and not all zero: {w:?}");
+    }
+    if cfg.form == FieldForm::Vector && w.actions + w.frequencies == 0.0 {
+        bail!("the vector form has no potential: energy conservation alone cannot train it");
+    }
+    Ok(())
+}
+
+/// Jets of every point; streams whose every point has one, split by the model's split
+/// (all streams for training when the dataset is not the one the map was trained on).
+fn pass_data(
+    model: &Model,
+    training: &serde_json::Value,
+    ds: &StreamsDataset,
+    dev: &Device,
+) -> Result<PassData> {
+    let jets = model_jets(model, &ds.xv)?;
+    let n = ds.n_stars();
+    let complete: Vec<bool> = jets.chunks(n).map(|c| c.iter().all(Option::is_some)).collect();
+    let split =
+        |key: &str| -> Option<Vec<usize>> { serde_json::from_value(training["split"][key].clone()).ok() };
+    let (mut train, mut val) = match (split("train"), split("validation")) {
+        (Some(t), Some(v)) if t.len() + v.len() == ds.n_streams() => (t, v),
+        _ => {
+            log::warn!("the dataset is not the one the action map was trained on: every stream trains the field, none is held out");
+            ((0..ds.n_streams()).collect(), Vec::new())
+        }
+    };
+    train.retain(|&s| complete[s]);
+    val.retain(|&s| complete[s]);
+    if train.is_empty() {
+        bail!("no stream has every point mapped by the action model: nothing to learn the field from");
+    }
+    let c = &model.config;
+    let scales = Scales {
+        velocity: c.velocity_scale,
+        length: c.length_scale,
+        actions: c.component_scales,
+    };
+    let rows = |streams: &[usize]| -> Result<FieldRows> {
+        let xv: Vec<f64> = streams
+            .iter()
+            .flat_map(|&s| ds.xv[6 * n * s..6 * n * (s + 1)].to_vec())
+            .collect();
+        let j: Vec<MapJet> = streams
+            .iter()
+            .flat_map(|&s| {
+                jets[n * s..n * (s + 1)]
+                    .iter()
+                    .map(|j| j.expect("complete stream"))
+            })
+            .collect();
+        Ok(FieldRows::new(&xv, &j, n, scales, dev)?)
+    };
+    let validation = if val.is_empty() {
+        rows(&train)?
+    } else {
+        rows(&val)?
+    };
+    Ok(PassData {
+        train: rows(&train)?,
+        validation,
+        used: train.len() + val.len(),
+        train_streams: train.len(),
+        val_streams: if val.is_empty() { train } else { val },
+    })
+}
+
+/// Adam epochs; the best validation weights are restored at the end. Returns the history and
+/// the best epoch.
+fn train_loop(
+    field: &FieldModel,
+    data: &PassData,
+    cfg: &FieldConfig,
+    started: Instant,
+) -> Result<(Vec<FieldEpoch>, usize)> {
+    let mut adam = Adam::new(field.vars())?;
+    let streams = data.train.x.dim(0)? / data.train.stars;
+    let mut history = Vec::new();
+    let mut best = (0, loss(field, &data.validation, cfg.weights)?, snapshot(field)?);
+    let bar = crate::progress::counter(cfg.epochs as u64, "field");
+    for epoch in 0..cfg.epochs {
+        let x = epoch as f64 / (cfg.epochs.max(2) - 1) as f64;
+        let lr = cfg.final_learning_rate
+            + 0.5 * (cfg.learning_rate - cfg.final_learning_rate) * (1.0 + (std::f64::consts::PI * x).cos());
+        let mut order: Vec<usize> = (0..streams).collect();
+        order.shuffle(&mut Pcg64::seed_from_u64(cfg.seed.wrapping_add(epoch as u64)));
+        let mut total = 0.0;
+        for chunk in order.chunks(cfg.batch_streams) {
+            let batch = select(&data.train, chunk)?;
+            let w = field.net.weights()?;
+            let l = residuals(&field.spec, &w, &batch, cfg.weights)?
+                .sqr()?
+                .sum_all()?;
+            total += l.to_scalar::<f64>()? * chunk.len() as f64 / streams as f64;
+            adam.step(&l.backward()?, lr)?;
+        }
+        let val_loss = loss(field, &data.validation, cfg.weights)?;
+        if !(val_loss.is_finite() && total.is_finite()) {
+            bail!("the field loss became {total} at epoch {epoch}: lower --field-lr");
+        }
+        if val_loss < best.1 {
+            best = (epoch + 1, val_loss, snapshot(field)?);
+        }
+        history.push(FieldEpoch {
+            epoch: epoch + 1,
+            train_loss: total,
+            val_loss,
+            learning_rate: lr,
+            wall_s: started.elapsed().as_secs_f64(),
+        });
+        bar.set_position(epoch as u64 + 1);
+        bar.set_message(format!("loss {total:.3e} val {val_loss:.3e}"));
+        if cfg.patience > 0 && epoch + 1 >= best.0 + cfg.patience {
+            log::info!(
+                "field: no better validation loss for {} epochs: stopping",
+                cfg.patience
+            );
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    restore(field, &best.2)?;
+    Ok((history, best.0))
+}
+
+/// Polish the output layer on the training streams; keep it only if the held-out loss does
+/// not rise.
+fn try_polish(field: &FieldModel, data: &PassData, weights: LossWeights, val_loss: &mut f64) -> Result<bool> {
+    let before = snapshot(field)?;
+    if !super::polish::polish(field, &data.train, weights)? {
+        return Ok(false);
+    }
+    let after = loss(field, &data.validation, weights)?;
+    if after <= *val_loss {
+        *val_loss = after;
+        return Ok(true);
+    }
+    restore(field, &before)?;
+    Ok(false)
+}
+
+fn loss(field: &FieldModel, rows: &FieldRows, weights: LossWeights) -> Result<f64> {
+    let w = field.net.weights()?.detach();
+    Ok(residuals(&field.spec, &w, rows, weights)?
+        .sqr()?
+        .sum_all()?
+        .to_scalar::<f64>()?)
+}
+
+/// The rows of streams `chunk` (indices into `rows`' streams).
+fn select(rows: &FieldRows, chunk: &[usize]) -> Result<FieldRows> {
+    let n = rows.stars;
+    let idx: Vec<u32> = chunk
+        .iter()
+        .flat_map(|&s| (s * n..(s + 1) * n).map(|r| r as u32))
+        .collect();
+    let idx = Tensor::from_vec(idx, chunk.len() * n, rows.x.device())?;
+    let pick = |t: &Tensor| t.index_select(&idx, 0);
+    Ok(FieldRows {
+        stars: n,
+        x: pick(&rows.x)?,
+        kinetic: pick(&rows.kinetic)?,
+        j_x: pick(&rows.j_x)?,
+        j_v: pick(&rows.j_v)?,
+        o_x: pick(&rows.o_x)?,
+        o_v: pick(&rows.o_v)?,
+    })
+}
+
+fn snapshot(field: &FieldModel) -> Result<Vec<Tensor>> {
+    Ok(field
+        .vars()
+        .iter()
+        .map(|(_, v)| v.as_tensor().copy())
+        .collect::<candle_core::Result<_>>()?)
+}
+
+fn restore(field: &FieldModel, values: &[Tensor]) -> Result<()> {
+    for ((_, v), t) in field.vars().iter().zip(values) {
+        v.set(t)?;
+    }
+    Ok(())
+}
+
+/// Mean relative acceleration error on `streams`, where the dataset carries the truth.
+fn truth_error(field: &FieldModel, ds: &StreamsDataset, streams: &[usize]) -> Result<Option<f64>> {
+    let Some(truth) = &ds.truth.acceleration else {
+        return Ok(None);
+    };
+    let n = ds.n_stars();
+    let rows: Vec<usize> = streams.iter().flat_map(|&s| s * n..(s + 1) * n).collect();
+    let x: Vec<f64> = rows
+        .iter()
+        .flat_map(|&r| ds.xv[6 * r..6 * r + 3].to_vec())
+        .collect();
+    let a = field.evaluate(&x).context("evaluating the field")?.acceleration;
+    let errors: Vec<f64> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &r)| relative_error(&a[3 * k..3 * k + 3], &truth[3 * r..3 * r + 3]))
+        .collect();
+    Ok((!errors.is_empty()).then(|| errors.iter().sum::<f64>() / errors.len() as f64))
+}
+
+/// `|a - b| / |b|`, where both are finite and `b` nonzero.
+pub fn relative_error(a: &[f64], b: &[f64]) -> Option<f64> {
+    let d = (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>().sqrt();
+    let n = (0..3).map(|k| b[k] * b[k]).sum::<f64>().sqrt();
+    let e = d / n;
+    e.is_finite().then_some(e)
+}

@@ -1,0 +1,137 @@
+//! The field loss (paper eqs. 15–16, plus energy conservation for the potential form), built
+//! on the action map's phase-space jets, which are constants per point while the field
+//! trains.
+//!
+//! Per point, with the learned field `a(x)`:
+//! - `dJ''/dt = dJ''/dx . v + dJ''/dv . a` must vanish (eq. 15), scaled by `V^2 s_k`;
+//! - `Omega = dtheta''/dx . v + dtheta''/dv . a` (eq. 16) must be the same along each
+//!   stream, scaled by `V / L`;
+//! - `E = v^2/2 + Phi(x)` must be the same along each stream, scaled by `V^2`.
+//!
+//! Each term is a mean of squares; the loss is the squared norm of one residual vector whose
+//! parts carry `sqrt(weight / count)`, so that the same vector serves Adam and the
+//! least-squares polish of the output layer ([`super::polish`]).
+
+use candle_core::{Device, Result, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::FieldSpec;
+use crate::model::jet::MapJet;
+use crate::nn::Weights;
+
+/// Weights of the loss terms.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LossWeights {
+    /// `dJ''/dt = 0` (eq. 15).
+    pub actions: f64,
+    /// Energy conservation along each stream (potential form only).
+    pub energy: f64,
+    /// Frequency spread along each stream (eq. 16, the paper's alpha3).
+    pub frequencies: f64,
+}
+
+/// Per-point constants of the loss for whole streams of `stars` points, as tensors.
+pub struct FieldRows {
+    pub stars: usize,
+    /// `[B,3]` positions (kpc).
+    pub x: Tensor,
+    /// `[B]` `v^2 / 2 / V^2`.
+    pub kinetic: Tensor,
+    /// `[B,3]` `dJ''/dx . v / (V^2 s)` and `[B,3,3]` `dJ''/dv / (V^2 s)`.
+    pub j_x: Tensor,
+    pub j_v: Tensor,
+    /// `[B,3]` `dtheta''/dx . v L / V` and `[B,3,3]` `dtheta''/dv L / V`.
+    pub o_x: Tensor,
+    pub o_v: Tensor,
+}
+
+/// Scales of the normalisation: velocity `V`, length `L`, action component sizes `s_k`
+/// (kpc km/s).
+#[derive(Clone, Copy, Debug)]
+pub struct Scales {
+    pub velocity: f64,
+    pub length: f64,
+    pub actions: [f64; 3],
+}
+
+impl FieldRows {
+    /// The rows of whole streams: `xv` rows of 6 and one jet per row.
+    pub fn new(xv: &[f64], jets: &[MapJet], stars: usize, sc: Scales, dev: &Device) -> Result<Self> {
+        let b = jets.len();
+        let v2 = sc.velocity * sc.velocity;
+        let rate = sc.length / sc.velocity;
+        let x: Vec<f64> = xv.chunks_exact(6).flat_map(|p| p[..3].to_vec()).collect();
+        let kinetic: Vec<f64> = xv
+            .chunks_exact(6)
+            .map(|p| 0.5 * (p[3] * p[3] + p[4] * p[4] + p[5] * p[5]) / v2)
+            .collect();
+        let along = |d: &[[f64; 6]; 3], p: &[f64], f: &dyn Fn(usize) -> f64| -> Vec<f64> {
+            (0..3)
+                .map(|i| (0..3).map(|j| d[i][j] * p[3 + j]).sum::<f64>() * f(i))
+                .collect()
+        };
+        let dv = |d: &[[f64; 6]; 3], f: &dyn Fn(usize) -> f64| -> Vec<f64> {
+            (0..3)
+                .flat_map(|i| (0..3).map(move |j| d[i][3 + j] * f(i)))
+                .collect()
+        };
+        let fj = |i: usize| 1.0 / (v2 * sc.actions[i]);
+        let fo = |_: usize| rate;
+        let pts: Vec<&[f64]> = xv.chunks_exact(6).collect();
+        let flat = |g: &dyn Fn(&MapJet, &[f64]) -> Vec<f64>| -> Vec<f64> {
+            jets.iter().zip(&pts).flat_map(|(j, p)| g(j, p)).collect()
+        };
+        Ok(FieldRows {
+            stars,
+            x: Tensor::from_vec(x, (b, 3), dev)?,
+            kinetic: Tensor::from_vec(kinetic, b, dev)?,
+            j_x: Tensor::from_vec(flat(&|j, p| along(&j.d_actions, p, &fj)), (b, 3), dev)?,
+            j_v: Tensor::from_vec(flat(&|j, _| dv(&j.d_actions, &fj)), (b, 3, 3), dev)?,
+            o_x: Tensor::from_vec(flat(&|j, p| along(&j.d_angles, p, &fo)), (b, 3), dev)?,
+            o_v: Tensor::from_vec(flat(&|j, _| dv(&j.d_angles, &fo)), (b, 3, 3), dev)?,
+        })
+    }
+}
+
+/// The residual vector of the loss (its squared norm is the loss).
+pub fn residuals(spec: &FieldSpec, w: &Weights, rows: &FieldRows, weights: LossWeights) -> Result<Tensor> {
+    let (a, phi) = spec.evaluate(w, &rows.x)?;
+    let a = a.unsqueeze(1)?;
+    let mut parts = Vec::new();
+    let mut push = |r: Tensor, weight: f64| -> Result<()> {
+        if weight > 0.0 {
+            let n = r.elem_count() as f64;
+            parts.push((r.flatten_all()? * (weight / n).sqrt())?);
+        }
+        Ok(())
+    };
+    let rate = |x: &Tensor, v: &Tensor| -> Result<Tensor> { x + v.broadcast_mul(&a)?.sum(2)? };
+    push(rate(&rows.j_x, &rows.j_v)?, weights.actions)?;
+    if weights.frequencies > 0.0 {
+        push(
+            along_stream(&rate(&rows.o_x, &rows.o_v)?, rows.stars)?,
+            weights.frequencies,
+        )?;
+    }
+    if let (Some(phi), true) = (phi, weights.energy > 0.0) {
+        let scale = spec.velocity_scale.powi(2);
+        let e = (&rows.kinetic + (phi / scale)?)?.unsqueeze(1)?;
+        push(along_stream(&e, rows.stars)?, weights.energy)?;
+    }
+    Tensor::cat(&parts, 0)
+}
+
+/// Deviations of `[B,k]` values from their stream means (streams of `stars` rows).
+fn along_stream(values: &Tensor, stars: usize) -> Result<Tensor> {
+    let (b, k) = values.dims2()?;
+    let per = values.reshape((b / stars, stars, k))?;
+    per.broadcast_sub(&per.mean_keepdim(1)?)
+}
+
+/// Per-point `dJ''/dt` and frequencies `Omega` (km/s/kpc) from jets and an acceleration.
+pub fn rates(jet: &MapJet, xv: &[f64], a: &[f64]) -> ([f64; 3], [f64; 3]) {
+    let rate = |d: &[[f64; 6]; 3]| -> [f64; 3] {
+        std::array::from_fn(|i| (0..3).map(|j| d[i][j] * xv[3 + j] + d[i][3 + j] * a[j]).sum())
+    };
+    (rate(&jet.d_actions), rate(&jet.d_angles))
+}
