@@ -28,6 +28,7 @@ use crate::model::fixed_point;
 use crate::model::transform::Nets;
 use crate::model::Model;
 use crate::points::Points;
+use crate::stream_frequency::stream_frequencies;
 use crate::trust;
 
 /// Rows per chunk.
@@ -223,7 +224,13 @@ pub fn apply(
     let untrusted = flag_untrusted(&model, &input, min_coverage, &mut mapped.flags)?;
     let field = learned_field(&model, model_dir, &input.points.xv, device)?;
     let has_field = field.is_some();
+    let slopes = time_slopes(&model, &input, &mapped.angles)?;
     let mut catalog = build_catalog(input, mapped, model_dir)?;
+    if let Some(slopes) = slopes {
+        catalog
+            .set_column("stream_frequencies", slopes)
+            .map_err(anyhow::Error::msg)?;
+    }
     if let Some(columns) = field {
         add_field(&mut catalog, columns)?;
     }
@@ -295,6 +302,20 @@ fn flag_untrusted(model: &Model, input: &Input, min_coverage: f64, flags: &mut [
         }
     }
     Ok(count)
+}
+
+/// Per-stream frequencies from the time slope of the angles, where points carry times
+/// (NaN for streams whose points are too far apart in phase to unwrap).
+fn time_slopes(model: &Model, input: &Input, angles: &[f64]) -> Result<Option<Vec<f64>>> {
+    let (Some(t), Some(n)) = (&input.t, input.points.stars_per_stream) else {
+        return Ok(None);
+    };
+    let finder = IsochroneFinder::new(model.toy.m()?, model.toy.b()?)?;
+    let usable: Vec<bool> = trust::stream_timing(&finder, &input.points.xv, t, n)
+        .iter()
+        .map(|tm| tm.unwrappable())
+        .collect();
+    Ok(Some(stream_frequencies(angles, t, n, &usable)))
 }
 
 fn build_catalog(input: Input, mapped: Mapped, model_dir: &Path) -> Result<Catalog> {

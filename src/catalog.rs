@@ -1,7 +1,8 @@
 //! The catalog: per-particle results (DESIGN.md "Catalog"), written by `actions` and `apply`.
 //!
 //! `/particles/xv` [n,6] always; `/particles/ids` and `/particles/stream` [n] when known;
-//! `/particles/actions|angles|frequencies|acceleration` [n,3], `/particles/potential` [n],
+//! `/particles/actions|angles|frequencies|acceleration` [n,3],
+//! `/particles/stream_frequencies` [n,3] (per stream, from the time slope of the angles), `/particles/potential` [n],
 //! `/particles/action_spread` [n] and `/particles/flag` [n] (0 = ok, otherwise why the
 //! point has NaN results) where computed. Root attributes as in every file of ours, plus
 //! `method`.
@@ -14,10 +15,11 @@ use actionfinder_snapshots::h5::{Dim, H5Error, H5File, H5Writer};
 use crate::dataset::{check_root_units, read_attrs, write_root_attrs, DatasetAttrs};
 
 /// Optional per-particle float columns: (name, values per particle, unit, component order).
-const COLUMNS: [(&str, usize, &str, Option<&str>); 6] = [
+const COLUMNS: [(&str, usize, &str, Option<&str>); 7] = [
     ("actions", 3, "kpc km/s", Some("r,z,phi")),
     ("angles", 3, "rad", Some("r,z,phi")),
     ("frequencies", 3, "km/s/kpc", Some("r,z,phi")),
+    ("stream_frequencies", 3, "km/s/kpc", Some("r,z,phi")),
     ("acceleration", 3, "(km/s)^2/kpc", Some("x,y,z")),
     ("potential", 1, "(km/s)^2", None),
     ("action_spread", 1, "kpc km/s", None),

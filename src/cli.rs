@@ -568,6 +568,9 @@ pub struct FieldOptions {
     /// Weight of the frequency spread along each stream (paper eq. 16, alpha3).
     #[arg(long, default_value_t = 0.0)]
     pub frequency_weight: f64,
+    /// Penalty of the field loss: l2 (mean of squares) or l1 (mean of absolute values).
+    #[arg(long, value_enum, default_value = "l2")]
+    pub field_penalty: crate::field::loss::Penalty,
     /// Skip the least-squares polish of the output layer.
     #[arg(long)]
     pub no_polish: bool,
@@ -593,6 +596,7 @@ impl FieldOptions {
                 energy: self.energy_weight,
                 frequencies: self.frequency_weight,
             },
+            penalty: self.field_penalty,
             polish: !self.no_polish,
             seed: self.field_seed,
             device: device.to_string(),

@@ -18,6 +18,7 @@ pub mod nn;
 pub mod points;
 pub mod progress;
 pub mod recipe;
+pub mod stream_frequency;
 pub mod times;
 pub mod tracks;
 pub mod train;

@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
-use super::loss::{residuals, FieldRows, LossWeights, Scales};
+use super::loss::{self, FieldRows, LossWeights, Penalty, Scales};
 use super::{spec_for, FieldForm, FieldModel};
 use crate::dataset::StreamsDataset;
 use crate::model::jet::{model_jets, MapJet};
@@ -38,7 +38,8 @@ pub struct FieldConfig {
     /// Streams per mini-batch.
     pub batch_streams: usize,
     pub weights: LossWeights,
-    /// Finish with the least-squares output layer.
+    pub penalty: Penalty,
+    /// Finish with the least-squares output layer (L2 only).
     pub polish: bool,
     /// Stop after this many epochs without a better validation loss (0 = never).
     pub patience: usize,
@@ -64,6 +65,7 @@ impl Default for FieldConfig {
                 energy: 1.0,
                 frequencies: 0.0,
             },
+            penalty: Penalty::L2,
             polish: true,
             patience: 0,
             seed: 1,
@@ -147,8 +149,8 @@ pub fn fit_field(model_dir: &Path, ds: &StreamsDataset, cfg: &FieldConfig) -> Re
     )?;
     let field = FieldModel::new(spec, &device, cfg.seed)?;
     let (history, best_epoch) = train_loop(&field, &data, cfg, started)?;
-    let mut val_loss = loss(&field, &data.validation, cfg.weights)?;
-    let polished = cfg.polish && try_polish(&field, &data, cfg.weights, &mut val_loss)?;
+    let mut val_loss = held_out_loss(&field, &data.validation, cfg)?;
+    let polished = cfg.polish && cfg.penalty == Penalty::L2 && try_polish(&field, &data, cfg, &mut val_loss)?;
     let val_acceleration_error = truth_error(&field, ds, &data.val_streams)?;
     let summary = FieldSummary {
         epochs_run: history.len(),
@@ -261,7 +263,7 @@ fn train_loop(
     let mut adam = Adam::new(field.vars())?;
     let streams = data.train.x.dim(0)? / data.train.stars;
     let mut history = Vec::new();
-    let mut best = (0, loss(field, &data.validation, cfg.weights)?, snapshot(field)?);
+    let mut best = (0, held_out_loss(field, &data.validation, cfg)?, snapshot(field)?);
     let bar = crate::progress::counter(cfg.epochs as u64, "field");
     for epoch in 0..cfg.epochs {
         let x = epoch as f64 / (cfg.epochs.max(2) - 1) as f64;
@@ -273,13 +275,11 @@ fn train_loop(
         for chunk in order.chunks(cfg.batch_streams) {
             let batch = select(&data.train, chunk)?;
             let w = field.net.weights()?;
-            let l = residuals(&field.spec, &w, &batch, cfg.weights)?
-                .sqr()?
-                .sum_all()?;
+            let l = loss::loss(&field.spec, &w, &batch, cfg.weights, cfg.penalty)?;
             total += l.to_scalar::<f64>()? * chunk.len() as f64 / streams as f64;
             adam.step(&l.backward()?, lr)?;
         }
-        let val_loss = loss(field, &data.validation, cfg.weights)?;
+        let val_loss = held_out_loss(field, &data.validation, cfg)?;
         if !(val_loss.is_finite() && total.is_finite()) {
             bail!("the field loss became {total} at epoch {epoch}: lower --field-lr");
         }
@@ -310,12 +310,12 @@ fn train_loop(
 
 /// Polish the output layer on the training streams; keep it only if the held-out loss does
 /// not rise.
-fn try_polish(field: &FieldModel, data: &PassData, weights: LossWeights, val_loss: &mut f64) -> Result<bool> {
+fn try_polish(field: &FieldModel, data: &PassData, cfg: &FieldConfig, val_loss: &mut f64) -> Result<bool> {
     let before = snapshot(field)?;
-    if !super::polish::polish(field, &data.train, weights)? {
+    if !super::polish::polish(field, &data.train, cfg.weights)? {
         return Ok(false);
     }
-    let after = loss(field, &data.validation, weights)?;
+    let after = held_out_loss(field, &data.validation, cfg)?;
     if after <= *val_loss {
         *val_loss = after;
         return Ok(true);
@@ -324,12 +324,9 @@ fn try_polish(field: &FieldModel, data: &PassData, weights: LossWeights, val_los
     Ok(false)
 }
 
-fn loss(field: &FieldModel, rows: &FieldRows, weights: LossWeights) -> Result<f64> {
+fn held_out_loss(field: &FieldModel, rows: &FieldRows, cfg: &FieldConfig) -> Result<f64> {
     let w = field.net.weights()?.detach();
-    Ok(residuals(&field.spec, &w, rows, weights)?
-        .sqr()?
-        .sum_all()?
-        .to_scalar::<f64>()?)
+    Ok(loss::loss(&field.spec, &w, rows, cfg.weights, cfg.penalty)?.to_scalar::<f64>()?)
 }
 
 /// The rows of streams `chunk` (indices into `rows`' streams).

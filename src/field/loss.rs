@@ -8,9 +8,10 @@
 //!   stream, scaled by `V / L`;
 //! - `E = v^2/2 + Phi(x)` must be the same along each stream, scaled by `V^2`.
 //!
-//! Each term is a mean of squares; the loss is the squared norm of one residual vector whose
-//! parts carry `sqrt(weight / count)`, so that the same vector serves Adam and the
-//! least-squares polish of the output layer ([`super::polish`]).
+//! Each term is a mean of squares ([`Penalty::L2`]) or of absolute values ([`Penalty::L1`]).
+//! For L2 the loss is the squared norm of one residual vector whose parts carry
+//! `sqrt(weight / count)`, the vector the least-squares polish of the output layer uses
+//! ([`super::polish`]).
 
 use candle_core::{Device, Result, Tensor};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,16 @@ use serde::{Deserialize, Serialize};
 use super::FieldSpec;
 use crate::model::jet::MapJet;
 use crate::nn::Weights;
+
+/// How residuals are penalised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Penalty {
+    /// Mean of squares: smooth, and the output layer's optimum is a least-squares solve.
+    L2,
+    /// Mean of absolute values: robust to a few bad points or streams.
+    L1,
+}
 
 /// Weights of the loss terms.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,15 +104,52 @@ impl FieldRows {
     }
 }
 
-/// The residual vector of the loss (its squared norm is the loss).
+/// The loss: the weighted sum of each term's mean penalty.
+pub fn loss(
+    spec: &FieldSpec,
+    w: &Weights,
+    rows: &FieldRows,
+    weights: LossWeights,
+    penalty: Penalty,
+) -> Result<Tensor> {
+    let mut total: Option<Tensor> = None;
+    for (r, weight) in terms(spec, w, rows, weights)? {
+        let term = match penalty {
+            Penalty::L2 => r.sqr()?.mean_all()?,
+            Penalty::L1 => r.abs()?.mean_all()?,
+        };
+        let term = (term * weight)?;
+        total = Some(match total {
+            Some(t) => (t + term)?,
+            None => term,
+        });
+    }
+    total.ok_or_else(|| candle_core::Error::Msg("no loss term has a positive weight".into()))
+}
+
+/// The L2 residual vector: every term's residuals times `sqrt(weight / count)` (its squared
+/// norm is the L2 loss).
 pub fn residuals(spec: &FieldSpec, w: &Weights, rows: &FieldRows, weights: LossWeights) -> Result<Tensor> {
+    let parts: Vec<Tensor> = terms(spec, w, rows, weights)?
+        .into_iter()
+        .map(|(r, weight)| r.flatten_all()? * (weight / r.elem_count() as f64).sqrt())
+        .collect::<Result<_>>()?;
+    Tensor::cat(&parts, 0)
+}
+
+/// The residuals of each term with a positive weight, with that weight.
+fn terms(
+    spec: &FieldSpec,
+    w: &Weights,
+    rows: &FieldRows,
+    weights: LossWeights,
+) -> Result<Vec<(Tensor, f64)>> {
     let (a, phi) = spec.evaluate(w, &rows.x)?;
     let a = a.unsqueeze(1)?;
     let mut parts = Vec::new();
     let mut push = |r: Tensor, weight: f64| -> Result<()> {
         if weight > 0.0 {
-            let n = r.elem_count() as f64;
-            parts.push((r.flatten_all()? * (weight / n).sqrt())?);
+            parts.push((r, weight));
         }
         Ok(())
     };
@@ -118,7 +166,7 @@ pub fn residuals(spec: &FieldSpec, w: &Weights, rows: &FieldRows, weights: LossW
         let e = (&rows.kinetic + (phi / scale)?)?.unsqueeze(1)?;
         push(along_stream(&e, rows.stars)?, weights.energy)?;
     }
-    Tensor::cat(&parts, 0)
+    Ok(parts)
 }
 
 /// Deviations of `[B,k]` values from their stream means (streams of `stars` rows).
