@@ -568,10 +568,11 @@ pub struct FieldOptions {
     /// Weight of the frequency spread along each stream (paper eq. 16, alpha3).
     #[arg(long, default_value_t = 0.0)]
     pub frequency_weight: f64,
-    /// Penalty of the field loss: l2 (mean of squares) or l1 (mean of absolute values).
-    #[arg(long, value_enum, default_value = "l2")]
+    /// Penalty of the field loss: l1 (mean of absolute values, robust) or l2 (mean of
+    /// squares, finished by the least-squares polish).
+    #[arg(long, value_enum, default_value = "l1")]
     pub field_penalty: crate::field::loss::Penalty,
-    /// Skip the least-squares polish of the output layer.
+    /// Skip the least-squares polish of the output layer (l2 only).
     #[arg(long)]
     pub no_polish: bool,
     /// Seed of the field network's weights and batches.

@@ -65,7 +65,7 @@ impl Default for FieldConfig {
                 energy: 1.0,
                 frequencies: 0.0,
             },
-            penalty: Penalty::L2,
+            penalty: Penalty::L1,
             polish: true,
             patience: 0,
             seed: 1,
