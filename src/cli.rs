@@ -423,7 +423,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{summary}");
             if let Some(form) = args.field {
                 let cfg = args.field_options.config(form, &args.device);
-                println!("{}", crate::field::fit::fit_field(&args.out, &ds, &cfg)?);
+                println!("{}", crate::field::fit::fit_field(&args.out, &ds, &cfg, false)?);
             }
             Ok(())
         }
@@ -435,8 +435,12 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::FitField(args) => {
             let ds = crate::dataset::StreamsDataset::read(&args.dataset)?;
-            let cfg = args.field.config(args.form, &args.device);
-            let summary = crate::field::fit::fit_field(&args.model, &ds, &cfg)?;
+            let cfg = crate::field::fit::FieldConfig {
+                checkpoint_every: args.checkpoint_every,
+                stop_after: args.stop_after,
+                ..args.field.config(args.form, &args.device)
+            };
+            let summary = crate::field::fit::fit_field(&args.model, &ds, &cfg, args.resume)?;
             println!("{summary}");
             Ok(())
         }
@@ -568,6 +572,10 @@ pub struct FieldOptions {
     /// Weight of the frequency spread along each stream (paper eq. 16, alpha3).
     #[arg(long, default_value_t = 0.0)]
     pub frequency_weight: f64,
+    /// Weight of the paper's symmetry term (alpha2): the cylindrical acceleration points
+    /// inwards.
+    #[arg(long, default_value_t = 0.0)]
+    pub symmetry_weight: f64,
     /// Penalty of the field loss: l1 (mean of absolute values, robust) or l2 (mean of
     /// squares, finished by the least-squares polish).
     #[arg(long, value_enum, default_value = "l1")]
@@ -596,6 +604,7 @@ impl FieldOptions {
                 actions: self.action_weight.unwrap_or(if vector { 1.0 } else { 0.0 }),
                 energy: self.energy_weight,
                 frequencies: self.frequency_weight,
+                symmetry: self.symmetry_weight,
             },
             penalty: self.field_penalty,
             polish: !self.no_polish,
@@ -621,6 +630,16 @@ pub struct FitFieldArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Continue from the field checkpoint in MODEL_DIR.
+    #[arg(long)]
+    pub resume: bool,
+    /// Checkpoint every this many field epochs (0 = never).
+    #[arg(long, default_value_t = 10)]
+    pub checkpoint_every: usize,
+    /// Stop after this many field epochs in this session (0 = never), leaving a checkpoint
+    /// for --resume.
+    #[arg(long, default_value_t = 0)]
+    pub stop_after: usize,
 }
 
 impl TrainArgs {

@@ -132,7 +132,7 @@ fn learn(args: &DemoArgs, ds: &StreamsDataset, streams: &Path) -> Result<()> {
         seed: args.seed,
         ..FieldConfig::default()
     };
-    println!("{}", fit_field(&model, ds, &field_cfg)?);
+    println!("{}", fit_field(&model, ds, &field_cfg, false)?);
     let unseen = args.out.join(UNSEEN_FILE);
     let unseen_cfg = GenerateConfig {
         seed: args.seed + 1,

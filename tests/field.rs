@@ -67,7 +67,7 @@ fn errors(dir: &Path, ds: &actionfinder::dataset::StreamsDataset) -> (f64, f64) 
 fn with_the_toy_at_the_truth_the_field_is_the_toys() {
     let dir = tempfile::tempdir().unwrap();
     let ds = trained(M_TRUE, B_TRUE, dir.path());
-    let summary = fit_field(dir.path(), &ds, &quick_field()).unwrap();
+    let summary = fit_field(dir.path(), &ds, &quick_field(), false).unwrap();
     println!("{summary}");
     let (learned, toy) = errors(dir.path(), &ds);
     println!("mean relative acceleration error: learned {learned:.3e}, toy {toy:.3e}");
@@ -80,7 +80,7 @@ fn a_short_field_pass_cuts_the_error_of_an_offset_toy() {
     let (m, b) = offset_toy();
     let dir = tempfile::tempdir().unwrap();
     let ds = trained(m, b, dir.path());
-    let summary = fit_field(dir.path(), &ds, &quick_field()).unwrap();
+    let summary = fit_field(dir.path(), &ds, &quick_field(), false).unwrap();
     println!("{summary}");
     let (learned, toy) = errors(dir.path(), &ds);
     println!(
@@ -263,4 +263,51 @@ fn apply_without_a_field_writes_actions_and_says_so() {
         let column = cat.column(name).unwrap_or_else(|| panic!("{name} missing"));
         assert!(column.iter().any(|x| x.is_finite()), "{name} all NaN");
     }
+}
+
+/// A field pass stopped after 10 epochs and resumed to 20 ends where a straight run of 20 does.
+#[test]
+fn resumed_field_pass_equals_a_straight_one() {
+    let (m, b) = offset_toy();
+    let straight = tempfile::tempdir().unwrap();
+    let ds = trained(m, b, straight.path());
+    let resumed = tempfile::tempdir().unwrap();
+    for f in [actionfinder::model::JSON_FILE, actionfinder::model::WEIGHTS_FILE] {
+        std::fs::copy(straight.path().join(f), resumed.path().join(f)).unwrap();
+    }
+    let cfg = FieldConfig {
+        epochs: 20,
+        checkpoint_every: 5,
+        ..quick_field()
+    };
+    fit_field(straight.path(), &ds, &cfg, false).unwrap();
+    let first = FieldConfig {
+        stop_after: 10,
+        ..cfg.clone()
+    };
+    let stopped = fit_field(resumed.path(), &ds, &first, false).unwrap();
+    assert_eq!(stopped.epochs_run, 10);
+    let summary = fit_field(resumed.path(), &ds, &cfg, true).unwrap();
+    assert_eq!(summary.epochs_run, 20);
+    let x: Vec<f64> = ds
+        .xv
+        .chunks_exact(6)
+        .take(50)
+        .flat_map(|p| p[..3].to_vec())
+        .collect();
+    let eval = |dir: &Path| {
+        let (f, _) = FieldModel::load(dir, &Device::Cpu).unwrap();
+        f.evaluate(&x)
+            .unwrap()
+            .acceleration
+            .iter()
+            .map(|v| v.to_bits())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(eval(straight.path()), eval(resumed.path()));
+    let other = FieldConfig { width: 16, ..cfg };
+    let err = fit_field(resumed.path(), &ds, &other, true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("other options"), "{err}");
 }

@@ -8,19 +8,16 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use candle_core::{Device, Tensor};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_pcg::Pcg64;
+use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
 use super::loss::{self, FieldRows, LossWeights, Penalty, Scales};
-use super::{spec_for, FieldForm, FieldModel};
+use super::run::{restore, snapshot};
+use super::{run, spec_for, FieldForm, FieldModel};
 use crate::dataset::StreamsDataset;
 use crate::model::jet::{model_jets, MapJet};
 use crate::model::Model;
 use crate::nn::{widths, Activation};
-use crate::train::adam::Adam;
 
 /// Everything `fit-field` takes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,6 +40,11 @@ pub struct FieldConfig {
     pub polish: bool,
     /// Stop after this many epochs without a better validation loss (0 = never).
     pub patience: usize,
+    /// Write a checkpoint every this many epochs (0 = never).
+    pub checkpoint_every: usize,
+    /// Stop after this many epochs in this session (0 = run to the end), leaving a checkpoint
+    /// to `--resume` from.
+    pub stop_after: usize,
     pub seed: u64,
     /// `cpu` or `cuda:N`.
     pub device: String,
@@ -64,10 +66,13 @@ impl Default for FieldConfig {
                 actions: 0.0,
                 energy: 1.0,
                 frequencies: 0.0,
+                symmetry: 0.0,
             },
             penalty: Penalty::L1,
             polish: true,
             patience: 0,
+            checkpoint_every: 10,
+            stop_after: 0,
             seed: 1,
             device: "cpu".to_string(),
         }
@@ -96,6 +101,9 @@ pub struct FieldSummary {
     pub wall_s: f64,
     /// Mean `|a - a_true| / |a_true|` on the held-out streams, where the dataset has truth.
     pub val_acceleration_error: Option<f64>,
+    /// The same for the per-point solution of eq. 15, `a = -(dJ''/dv)^-1 dJ''/dx . v`: what
+    /// the action map alone implies, without a field network (a diagnostic).
+    pub val_pointwise_error: Option<f64>,
 }
 
 impl fmt::Display for FieldSummary {
@@ -116,6 +124,13 @@ impl fmt::Display for FieldSummary {
         if let Some(e) = self.val_acceleration_error {
             writeln!(f, "held-out streams: mean relative acceleration error {:.3e}", e)?;
         }
+        if let Some(e) = self.val_pointwise_error {
+            writeln!(
+                f,
+                "  (per-point solution of dJ''/dt = 0 from the action map alone: {:.3e})",
+                e
+            )?;
+        }
         write!(
             f,
             "{} of {} streams used (the others have points the action map cannot differentiate)",
@@ -125,9 +140,11 @@ impl fmt::Display for FieldSummary {
 }
 
 /// The streams of the pass: rows and jets of each, split as the action map was trained.
-struct PassData {
-    train: FieldRows,
-    validation: FieldRows,
+pub(crate) struct PassData {
+    /// Jets of every point of the dataset.
+    jets: Vec<Option<MapJet>>,
+    pub(crate) train: FieldRows,
+    pub(crate) validation: FieldRows,
     val_streams: Vec<usize>,
     train_streams: usize,
     used: usize,
@@ -135,7 +152,13 @@ struct PassData {
 
 /// Learn the field for the model in `model_dir` from the streams of `ds` and add it to
 /// the directory.
-pub fn fit_field(model_dir: &Path, ds: &StreamsDataset, cfg: &FieldConfig) -> Result<FieldSummary> {
+/// With `resume`, continue from the checkpoint in `model_dir` when there is one.
+pub fn fit_field(
+    model_dir: &Path,
+    ds: &StreamsDataset,
+    cfg: &FieldConfig,
+    resume: bool,
+) -> Result<FieldSummary> {
     check(cfg)?;
     let started = Instant::now();
     let device = crate::device::parse(&cfg.device)?;
@@ -148,10 +171,22 @@ pub fn fit_field(model_dir: &Path, ds: &StreamsDataset, cfg: &FieldConfig) -> Re
         cfg.activation,
     )?;
     let field = FieldModel::new(spec, &device, cfg.seed)?;
-    let (history, best_epoch) = train_loop(&field, &data, cfg, started)?;
+    let mut state = match resume {
+        true => run::load(model_dir, &field, cfg, ds.n_streams())?,
+        false => None,
+    };
+    let state = match state.take() {
+        Some(s) => s,
+        None => run::LoopState::new(&field, held_out_loss(&field, &data.validation, cfg)?)?,
+    };
+    let (history, best_epoch) =
+        run::train_loop(&field, &data, cfg, started, state, model_dir, ds.n_streams())?;
     let mut val_loss = held_out_loss(&field, &data.validation, cfg)?;
-    let polished = cfg.polish && cfg.penalty == Penalty::L2 && try_polish(&field, &data, cfg, &mut val_loss)?;
+    // The polish needs residuals affine in the output layer: L2, and no symmetry term.
+    let affine = cfg.penalty == Penalty::L2 && cfg.weights.symmetry == 0.0;
+    let polished = cfg.polish && affine && try_polish(&field, &data, cfg, &mut val_loss)?;
     let val_acceleration_error = truth_error(&field, ds, &data.val_streams)?;
+    let val_pointwise_error = pointwise_error(&data.jets, ds, &data.val_streams);
     let summary = FieldSummary {
         epochs_run: history.len(),
         best_epoch,
@@ -161,6 +196,7 @@ pub fn fit_field(model_dir: &Path, ds: &StreamsDataset, cfg: &FieldConfig) -> Re
         streams: ds.n_streams(),
         wall_s: started.elapsed().as_secs_f64(),
         val_acceleration_error,
+        val_pointwise_error,
     };
     let extra = serde_json::json!({
         "history": history,
@@ -245,67 +281,12 @@ fn pass_data(
     };
     Ok(PassData {
         train: rows(&train)?,
+        jets,
         validation,
         used: train.len() + val.len(),
         train_streams: train.len(),
         val_streams: if val.is_empty() { train } else { val },
     })
-}
-
-/// Adam epochs; the best validation weights are restored at the end. Returns the history and
-/// the best epoch.
-fn train_loop(
-    field: &FieldModel,
-    data: &PassData,
-    cfg: &FieldConfig,
-    started: Instant,
-) -> Result<(Vec<FieldEpoch>, usize)> {
-    let mut adam = Adam::new(field.vars())?;
-    let streams = data.train.x.dim(0)? / data.train.stars;
-    let mut history = Vec::new();
-    let mut best = (0, held_out_loss(field, &data.validation, cfg)?, snapshot(field)?);
-    let bar = crate::progress::counter(cfg.epochs as u64, "field");
-    for epoch in 0..cfg.epochs {
-        let x = epoch as f64 / (cfg.epochs.max(2) - 1) as f64;
-        let lr = cfg.final_learning_rate
-            + 0.5 * (cfg.learning_rate - cfg.final_learning_rate) * (1.0 + (std::f64::consts::PI * x).cos());
-        let mut order: Vec<usize> = (0..streams).collect();
-        order.shuffle(&mut Pcg64::seed_from_u64(cfg.seed.wrapping_add(epoch as u64)));
-        let mut total = 0.0;
-        for chunk in order.chunks(cfg.batch_streams) {
-            let batch = select(&data.train, chunk)?;
-            let w = field.net.weights()?;
-            let l = loss::loss(&field.spec, &w, &batch, cfg.weights, cfg.penalty)?;
-            total += l.to_scalar::<f64>()? * chunk.len() as f64 / streams as f64;
-            adam.step(&l.backward()?, lr)?;
-        }
-        let val_loss = held_out_loss(field, &data.validation, cfg)?;
-        if !(val_loss.is_finite() && total.is_finite()) {
-            bail!("the field loss became {total} at epoch {epoch}: lower --field-lr");
-        }
-        if val_loss < best.1 {
-            best = (epoch + 1, val_loss, snapshot(field)?);
-        }
-        history.push(FieldEpoch {
-            epoch: epoch + 1,
-            train_loss: total,
-            val_loss,
-            learning_rate: lr,
-            wall_s: started.elapsed().as_secs_f64(),
-        });
-        bar.set_position(epoch as u64 + 1);
-        bar.set_message(format!("loss {total:.3e} val {val_loss:.3e}"));
-        if cfg.patience > 0 && epoch + 1 >= best.0 + cfg.patience {
-            log::info!(
-                "field: no better validation loss for {} epochs: stopping",
-                cfg.patience
-            );
-            break;
-        }
-    }
-    bar.finish_and_clear();
-    restore(field, &best.2)?;
-    Ok((history, best.0))
 }
 
 /// Polish the output layer on the training streams; keep it only if the held-out loss does
@@ -324,44 +305,9 @@ fn try_polish(field: &FieldModel, data: &PassData, cfg: &FieldConfig, val_loss: 
     Ok(false)
 }
 
-fn held_out_loss(field: &FieldModel, rows: &FieldRows, cfg: &FieldConfig) -> Result<f64> {
+pub(crate) fn held_out_loss(field: &FieldModel, rows: &FieldRows, cfg: &FieldConfig) -> Result<f64> {
     let w = field.net.weights()?.detach();
     Ok(loss::loss(&field.spec, &w, rows, cfg.weights, cfg.penalty)?.to_scalar::<f64>()?)
-}
-
-/// The rows of streams `chunk` (indices into `rows`' streams).
-fn select(rows: &FieldRows, chunk: &[usize]) -> Result<FieldRows> {
-    let n = rows.stars;
-    let idx: Vec<u32> = chunk
-        .iter()
-        .flat_map(|&s| (s * n..(s + 1) * n).map(|r| r as u32))
-        .collect();
-    let idx = Tensor::from_vec(idx, chunk.len() * n, rows.x.device())?;
-    let pick = |t: &Tensor| t.index_select(&idx, 0);
-    Ok(FieldRows {
-        stars: n,
-        x: pick(&rows.x)?,
-        kinetic: pick(&rows.kinetic)?,
-        j_x: pick(&rows.j_x)?,
-        j_v: pick(&rows.j_v)?,
-        o_x: pick(&rows.o_x)?,
-        o_v: pick(&rows.o_v)?,
-    })
-}
-
-fn snapshot(field: &FieldModel) -> Result<Vec<Tensor>> {
-    Ok(field
-        .vars()
-        .iter()
-        .map(|(_, v)| v.as_tensor().copy())
-        .collect::<candle_core::Result<_>>()?)
-}
-
-fn restore(field: &FieldModel, values: &[Tensor]) -> Result<()> {
-    for ((_, v), t) in field.vars().iter().zip(values) {
-        v.set(t)?;
-    }
-    Ok(())
 }
 
 /// Mean relative acceleration error on `streams`, where the dataset carries the truth.
@@ -382,6 +328,32 @@ fn truth_error(field: &FieldModel, ds: &StreamsDataset, streams: &[usize]) -> Re
         .filter_map(|(k, &r)| relative_error(&a[3 * k..3 * k + 3], &truth[3 * r..3 * r + 3]))
         .collect();
     Ok((!errors.is_empty()).then(|| errors.iter().sum::<f64>() / errors.len() as f64))
+}
+
+/// Mean relative error of the per-point solution of eq. 15 on `streams`, where the dataset
+/// has truth.
+fn pointwise_error(jets: &[Option<MapJet>], ds: &StreamsDataset, streams: &[usize]) -> Option<f64> {
+    let truth = ds.truth.acceleration.as_ref()?;
+    let n = ds.n_stars();
+    let errors: Vec<f64> = streams
+        .iter()
+        .flat_map(|&s| s * n..(s + 1) * n)
+        .filter_map(|r| {
+            let jet = jets[r].as_ref()?;
+            let a = pointwise_acceleration(jet, &ds.xv[6 * r..6 * r + 6]);
+            relative_error(&a, &truth[3 * r..3 * r + 3])
+        })
+        .collect();
+    (!errors.is_empty()).then(|| errors.iter().sum::<f64>() / errors.len() as f64)
+}
+
+/// `a = -(dJ''/dv)^-1 (dJ''/dx . v)`: the acceleration that makes `dJ''/dt` vanish at one
+/// point (eq. 15 solved by linear algebra; ill-conditioned where dJ''/dv nearly is singular).
+pub fn pointwise_acceleration(jet: &MapJet, xv: &[f64]) -> [f64; 3] {
+    let d = &jet.d_actions;
+    let m: [[f64; 3]; 3] = std::array::from_fn(|i| std::array::from_fn(|j| d[i][3 + j]));
+    let rhs: [f64; 3] = std::array::from_fn(|i| -(0..3).map(|j| d[i][j] * xv[3 + j]).sum::<f64>());
+    crate::model::jet::solve3(&m, &rhs)
 }
 
 /// `|a - b| / |b|`, where both are finite and `b` nonzero.

@@ -39,6 +39,10 @@ pub struct LossWeights {
     pub energy: f64,
     /// Frequency spread along each stream (eq. 16, the paper's alpha3).
     pub frequencies: f64,
+    /// The paper's alpha2 symmetry term for axisymmetric systems:
+    /// `1 + a_R . R / (|a_R| |R|)`, zero where the cylindrical acceleration points inwards.
+    #[serde(default)]
+    pub symmetry: f64,
 }
 
 /// Per-point constants of the loss for whole streams of `stars` points, as tensors.
@@ -145,6 +149,11 @@ fn terms(
     weights: LossWeights,
 ) -> Result<Vec<(Tensor, f64)>> {
     let (a, phi) = spec.evaluate(w, &rows.x)?;
+    let symmetry = if weights.symmetry > 0.0 {
+        Some(inward(&a, &rows.x)?)
+    } else {
+        None
+    };
     let a = a.unsqueeze(1)?;
     let mut parts = Vec::new();
     let mut push = |r: Tensor, weight: f64| -> Result<()> {
@@ -166,7 +175,18 @@ fn terms(
         let e = (&rows.kinetic + (phi / scale)?)?.unsqueeze(1)?;
         push(along_stream(&e, rows.stars)?, weights.energy)?;
     }
+    if let Some(r) = symmetry {
+        push(r, weights.symmetry)?;
+    }
     Ok(parts)
+}
+
+/// `1 + cos` of the angle between the cylindrical parts of `a` and `x` (`[B]`).
+fn inward(a: &Tensor, x: &Tensor) -> Result<Tensor> {
+    let (a_r, r) = (a.narrow(1, 0, 2)?, x.narrow(1, 0, 2)?);
+    let dot = (&a_r * &r)?.sum(1)?;
+    let norms = (a_r.sqr()?.sum(1)?.sqrt()? * r.sqr()?.sum(1)?.sqrt()?)?;
+    (dot / (norms + 1e-300)?)? + 1.0
 }
 
 /// Deviations of `[B,k]` values from their stream means (streams of `stars` rows).

@@ -7,6 +7,7 @@ pub mod fit;
 pub mod loss;
 pub mod net;
 pub mod polish;
+pub mod run;
 
 use std::path::Path;
 
