@@ -120,6 +120,8 @@ pub struct FieldErrors {
     pub potential: Option<Subsets<PotentialErrors>>,
     /// `/particles/frequencies` against `/truth/frequencies`.
     pub frequencies: Option<Subsets<FrequencyErrors>>,
+    /// `/particles/stream_frequencies` (time slope of the angles) against `/truth/frequencies`.
+    pub stream_frequencies: Option<Subsets<FrequencyErrors>>,
 }
 
 /// Everything [`validate`] measured. Action errors in kpc km/s, angle errors in degrees, field
@@ -217,6 +219,12 @@ fn field_errors(catalog: &Catalog, truth: &StreamsDataset, sel: &Selection) -> F
         ),
         frequencies: score(
             catalog.column("frequencies"),
+            t.frequencies.as_deref(),
+            sel,
+            metrics::frequency_errors,
+        ),
+        stream_frequencies: score(
+            catalog.column("stream_frequencies"),
             t.frequencies.as_deref(),
             sel,
             metrics::frequency_errors,

@@ -140,13 +140,12 @@ fn potential(f: &mut Formatter<'_>, e: &Subsets<PotentialErrors>) -> Result {
     })
 }
 
-fn frequencies(f: &mut Formatter<'_>, e: &Subsets<FrequencyErrors>) -> Result {
-    header(
-        f,
-        "Field: frequencies against truth (km/s/kpc; relative = |Omega_k - Omega_k,true| / |Omega_k,true|, \
-         Omega_phi with the truth's sign)",
-        "n",
-    )?;
+fn frequencies(f: &mut Formatter<'_>, e: &Subsets<FrequencyErrors>, what: &str) -> Result {
+    let title = format!(
+        "Field: {what} against truth (km/s/kpc; relative = |Omega_k - Omega_k,true| / |Omega_k,true|, \
+         Omega_phi with the truth's sign)"
+    );
+    header(f, &title, "n")?;
     each_subset(e, |subset, q| {
         let (mean, median) = (q.relative_mean, q.relative_median);
         line(
@@ -175,7 +174,10 @@ fn field(f: &mut Formatter<'_>, e: &FieldErrors) -> Result {
         potential(f, p)?;
     }
     if let Some(q) = &e.frequencies {
-        frequencies(f, q)?;
+        frequencies(f, q, "frequencies")?;
+    }
+    if let Some(q) = &e.stream_frequencies {
+        frequencies(f, q, "per-stream frequencies (time slope of the angles)")?;
     }
     Ok(())
 }
