@@ -16,7 +16,7 @@ use actionfinder::nn::Activation;
 use actionfinder::train::{train, TrainConfig};
 use candle_core::{Device, Tensor};
 use common_learning::*;
-use num_dual::DualSVec64;
+use num_dual::{DualSVec, DualSVec64};
 
 /// An action map trained briefly on 96 well-covered streams with the toy `(m, b)`.
 fn trained(m: f64, b: f64, dir: &Path) -> actionfinder::dataset::StreamsDataset {
@@ -94,36 +94,35 @@ fn a_short_field_pass_cuts_the_error_of_an_offset_toy() {
 }
 
 /// The potential form's acceleration is minus the gradient of its potential: the Hessian of
-/// the network part (nested dual numbers) is symmetric to round-off, and its gradient is
-/// the candle acceleration's.
+/// the network part (nested dual numbers through the same formula, taper included) is
+/// symmetric to round-off, and its gradient is the candle acceleration's.
 #[test]
 fn the_potential_form_is_curl_free() {
+    type D = DualSVec<DualSVec64<3>, 3>;
     for axisymmetric in [false, true] {
         let model = actionfinder::model::Model::new(model_config(axisymmetric), &Device::Cpu, 3).unwrap();
-        let field = FieldModel::new(
-            spec_for(&model, FieldForm::Potential, vec![16, 16], Activation::Silu).unwrap(),
-            &Device::Cpu,
-            5,
-        )
-        .unwrap();
+        let mut spec = spec_for(&model, FieldForm::Potential, vec![16, 16], Activation::Silu).unwrap();
+        spec.outer_radius = Some(6.0);
+        let field = FieldModel::new(spec, &Device::Cpu, 5).unwrap();
         randomise_output(&field);
         let native = field.net.weights().unwrap().to_native().unwrap();
-        let (l, v2) = (field.spec.length_scale, field.spec.velocity_scale.powi(2));
-        for x in [[3.0, -4.0, 2.0], [10.0, 1.0, -7.0], [-0.5, 0.2, 0.1]] {
-            let xd: [DualSVec64<3>; 3] =
-                std::array::from_fn(|k| DualSVec64::<3>::from_re(x[k]).derivative(k));
-            let u: Vec<DualSVec64<3>> = if field.spec.axisymmetric {
-                vec![(xd[0] * xd[0] + xd[1] * xd[1]) / (l * l), xd[2] * xd[2] / (l * l)]
-            } else {
-                xd.iter().map(|&c| c / l).collect()
-            };
-            let phi = native.forward(&u)[0] * v2;
-            let grad: Vec<f64> = phi.eps.0.unwrap().iter().copied().collect();
-            // Second derivatives: the gradient of the network part in dual numbers.
-            let hess = hessian(&native, &x, field.spec.axisymmetric, l, v2);
+        for x in [
+            [3.0, -4.0, 2.0],
+            [10.0, 1.0, -7.0],
+            [-0.5, 0.2, 0.1],
+            [40.0, -30.0, 5.0],
+        ] {
+            let xd: [D; 3] = std::array::from_fn(|k| {
+                D::from_re(DualSVec64::<3>::from_re(x[k]).derivative(k)).derivative(k)
+            });
+            let phi = network_potential(&native, &field.spec, xd);
+            let eps = phi.eps.0.unwrap();
+            let grad: [f64; 3] = std::array::from_fn(|j| eps[j].re);
+            let hess: [[f64; 3]; 3] =
+                std::array::from_fn(|j| std::array::from_fn(|i| eps[j].eps.0.unwrap()[i]));
+            let scale = hess.iter().flatten().fold(1e-300f64, |m, h| m.max(h.abs()));
             for i in 0..3 {
                 for j in 0..3 {
-                    let scale = hess[i][i].abs().max(hess[j][j].abs()).max(1e-300);
                     assert!(
                         (hess[i][j] - hess[j][i]).abs() <= 1e-12 * scale,
                         "axisymmetric {axisymmetric}: H[{i}][{j}] {} vs H[{j}][{i}] {}",
@@ -138,43 +137,40 @@ fn the_potential_form_is_curl_free() {
                 .toy_field(&Tensor::new(&[x], &Device::Cpu).unwrap())
                 .unwrap();
             let toy = toy.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+            let size = grad.iter().fold(1e-300f64, |m, g| m.max(g.abs()));
             for k in 0..3 {
                 let net_part = toy[k] - values.acceleration[k];
                 assert!(
-                    (net_part - grad[k]).abs() <= 1e-10 * grad.iter().fold(1e-300f64, |m, g| m.max(g.abs()))
+                    (net_part - grad[k]).abs() <= 1e-10 * size,
+                    "{k}: {net_part} vs {}",
+                    grad[k]
                 );
             }
         }
     }
 }
 
-/// `d2(V^2 f(u(x)))/dx_i dx_j` by differentiating the network's reverse-pass gradient with
-/// dual numbers.
-fn hessian(
+/// `V^2 t f(u(t x))` with `t = (1 + r^2/r_o^2)^(-1/2)`: the network part of the potential
+/// written out independently, for any scalar.
+fn network_potential<S: actionfinder::nn::native::Scalar>(
     native: &actionfinder::nn::native::NativeMlp,
-    x: &[f64; 3],
-    axi: bool,
-    l: f64,
-    v2: f64,
-) -> [[f64; 3]; 3] {
-    type D = DualSVec64<3>;
-    let xd: [D; 3] = std::array::from_fn(|k| D::from_re(x[k]).derivative(k));
-    let (u, du): (Vec<D>, [D; 3]) = if axi {
-        let u = vec![(xd[0] * xd[0] + xd[1] * xd[1]) / (l * l), xd[2] * xd[2] / (l * l)];
-        (u, xd.map(|c| c * (2.0 / (l * l))))
+    spec: &actionfinder::field::FieldSpec,
+    x: [S; 3],
+) -> S {
+    let (l, v2, ro) = (
+        spec.length_scale,
+        spec.velocity_scale.powi(2),
+        spec.outer_radius.unwrap(),
+    );
+    let r2 = x[0] * x[0] + x[1] * x[1] + x[2] * x[2];
+    let t = (r2 / (ro * ro) + 1.0).sqrt().recip();
+    let c = x.map(|xk| xk * t);
+    let u: Vec<S> = if spec.axisymmetric {
+        vec![(c[0] * c[0] + c[1] * c[1]) / (l * l), c[2] * c[2] / (l * l)]
     } else {
-        (xd.iter().map(|&c| c / l).collect(), [D::from(1.0 / l); 3])
+        c.iter().map(|&ck| ck / l).collect()
     };
-    let (_, g) = native.gradient(&u);
-    let gx: [D; 3] = if axi {
-        [g[0] * du[0], g[0] * du[1], g[1] * du[2]]
-    } else {
-        std::array::from_fn(|k| g[k] * du[k])
-    };
-    std::array::from_fn(|i| {
-        let e: Vec<f64> = gx[i].eps.0.unwrap().iter().copied().collect();
-        std::array::from_fn(|j| e[j] * v2)
-    })
+    native.forward(&u)[0] * t * v2
 }
 
 fn randomise_output(field: &FieldModel) {

@@ -145,6 +145,8 @@ pub(crate) struct PassData {
     jets: Vec<Option<MapJet>>,
     pub(crate) train: FieldRows,
     pub(crate) validation: FieldRows,
+    /// The training streams.
+    train_list: Vec<usize>,
     val_streams: Vec<usize>,
     train_streams: usize,
     used: usize,
@@ -164,12 +166,13 @@ pub fn fit_field(
     let device = crate::device::parse(&cfg.device)?;
     let (model, training) = Model::load(model_dir, &device)?;
     let data = pass_data(&model, &training, ds, &device)?;
-    let spec = spec_for(
+    let mut spec = spec_for(
         &model,
         cfg.form,
         widths(cfg.width, cfg.max_width, cfg.depth),
         cfg.activation,
     )?;
+    spec.outer_radius = Some(outer_radius(ds, &data));
     let field = FieldModel::new(spec, &device, cfg.seed)?;
     let mut state = match resume {
         true => run::load(model_dir, &field, cfg, ds.n_streams())?,
@@ -285,6 +288,7 @@ fn pass_data(
         validation,
         used: train.len() + val.len(),
         train_streams: train.len(),
+        train_list: train.clone(),
         val_streams: if val.is_empty() { train } else { val },
     })
 }
@@ -328,6 +332,17 @@ fn truth_error(field: &FieldModel, ds: &StreamsDataset, streams: &[usize]) -> Re
         .filter_map(|(k, &r)| relative_error(&a[3 * k..3 * k + 3], &truth[3 * r..3 * r + 3]))
         .collect();
     Ok((!errors.is_empty()).then(|| errors.iter().sum::<f64>() / errors.len() as f64))
+}
+
+/// The largest radius of the training points (kpc): beyond it the correction falls off.
+fn outer_radius(ds: &StreamsDataset, data: &PassData) -> f64 {
+    let n = ds.n_stars();
+    data.train_list
+        .iter()
+        .flat_map(|&s| ds.xv[6 * n * s..6 * n * (s + 1)].chunks_exact(6))
+        .map(|p| (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt())
+        .fold(0.0, f64::max)
+        .max(crate::train::data::scales(&ds.xv).0)
 }
 
 /// Mean relative error of the per-point solution of eq. 15 on `streams`, where the dataset

@@ -186,7 +186,7 @@ impl FieldModel {
     }
 }
 
-/// The spec of a field for `model` (its scales, toy and symmetry).
+/// The spec of a field for `model` (its scales, toy and symmetry), without an outer radius.
 pub fn spec_for(
     model: &Model,
     form: FieldForm,
@@ -207,6 +207,7 @@ pub fn spec_for(
         velocity_scale: model.config.velocity_scale,
         toy_m: model.toy.m()?,
         toy_b: model.toy.b()?,
+        outer_radius: None,
     })
 }
 
