@@ -121,15 +121,12 @@ fn the_potential_form_is_curl_free() {
             let hess: [[f64; 3]; 3] =
                 std::array::from_fn(|j| std::array::from_fn(|i| eps[j].eps.0.unwrap()[i]));
             let scale = hess.iter().flatten().fold(1e-300f64, |m, h| m.max(h.abs()));
-            for i in 0..3 {
-                for j in 0..3 {
-                    assert!(
-                        (hess[i][j] - hess[j][i]).abs() <= 1e-12 * scale,
-                        "axisymmetric {axisymmetric}: H[{i}][{j}] {} vs H[{j}][{i}] {}",
-                        hess[i][j],
-                        hess[j][i]
-                    );
-                }
+            for (i, j) in (0..3).flat_map(|i| (0..3).map(move |j| (i, j))) {
+                let (hij, hji) = (hess[i][j], hess[j][i]);
+                assert!(
+                    (hij - hji).abs() <= 1e-12 * scale,
+                    "axisymmetric {axisymmetric}: H[{i}][{j}] {hij} vs H[{j}][{i}] {hji}"
+                );
             }
             let values = field.evaluate(&x).unwrap();
             let (_, toy) = field
