@@ -45,6 +45,10 @@ pub enum Command {
     /// Learn the acceleration field (and potential) the streams live in, with the action
     /// map of a trained model directory frozen, and add it to that directory.
     FitField(FitFieldArgs),
+    /// The learned field of a model directory at given positions or on a grid of the x-z
+    /// plane: acceleration and potential to HDF5, profiles against a known potential or a
+    /// dataset's truth, PNG plots.
+    Field(FieldArgs),
     /// Benchmarks of our own kernels (peers run side by side by the scripts in bench/).
     Bench(crate::bench::BenchArgs),
     /// A catalog against the truth of the streams dataset it was made from: action and
@@ -444,6 +448,10 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{summary}");
             Ok(())
         }
+        Command::Field(args) => {
+            println!("{}", crate::field::command::field_command(&args.config())?);
+            Ok(())
+        }
         Command::Bench(args) => crate::bench::run(&args),
         Command::Validate(args) => {
             let out = crate::validate::validate_files(&crate::validate::ValidateOptions {
@@ -552,7 +560,7 @@ pub struct TrainArgs {
 #[derive(Args, Debug, Clone)]
 pub struct FieldOptions {
     /// Field network epochs.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 600)]
     pub field_epochs: usize,
     /// Field network initial learning rate (cosine decay to 1e-5).
     #[arg(long, default_value_t = 1e-3)]
@@ -640,6 +648,58 @@ pub struct FitFieldArgs {
     /// for --resume.
     #[arg(long, default_value_t = 0)]
     pub stop_after: usize,
+}
+
+/// `actionfinder field`.
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("where").required(true).args(["at", "grid"])))]
+pub struct FieldArgs {
+    /// Model directory with a learned field (`fit-field`).
+    pub model: PathBuf,
+    /// Positions: x, y, z of a catalog or streams dataset (a dataset's /truth/acceleration
+    /// and /truth/potential become the reference), or /positions [n,3] (kpc).
+    #[arg(long, value_name = "POSITIONS")]
+    pub at: Option<PathBuf>,
+    /// RMAX or RMAX,N: an N x N grid (N = 64 by default) of the x-z plane (y = 0), x and z
+    /// in [-RMAX, RMAX] kpc.
+    #[arg(long, value_name = "SPEC")]
+    pub grid: Option<crate::field::command::GridSpec>,
+    /// Output HDF5 file (/field/x, /field/acceleration, /field/potential, /compare/...).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Folder for circular_speed.png, vertical_force.png, radial_acceleration.png and
+    /// potential_map.png.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+    /// Known potential to compare with, as for `generate --potential`.
+    #[arg(long, value_name = "POTENTIAL_SPEC")]
+    pub compare: Option<String>,
+    /// Height |z| (kpc) of the vertical force profile K_z(R).
+    #[arg(long, value_name = "KPC", default_value_t = 1.1)]
+    pub z_height: f64,
+    /// cpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+impl FieldArgs {
+    /// The `field` job these arguments describe.
+    pub fn config(&self) -> crate::field::command::FieldCommandConfig {
+        use crate::field::command::Positions;
+        let positions = match (&self.at, self.grid) {
+            (Some(path), _) => Positions::At(path.clone()),
+            (None, grid) => Positions::Grid(grid.expect("clap requires --at or --grid")),
+        };
+        crate::field::command::FieldCommandConfig {
+            model: self.model.clone(),
+            positions,
+            out: self.out.clone(),
+            plots: self.plots.clone(),
+            compare: self.compare.clone(),
+            z_height: self.z_height,
+            device: self.device.clone(),
+        }
+    }
 }
 
 impl TrainArgs {

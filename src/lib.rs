@@ -15,6 +15,7 @@ pub mod field;
 pub mod generate;
 pub mod model;
 pub mod nn;
+pub mod plot_style;
 pub mod points;
 pub mod progress;
 pub mod recipe;

@@ -58,7 +58,7 @@ impl Default for FieldConfig {
             max_width: 64,
             depth: 3,
             activation: Activation::Silu,
-            epochs: 200,
+            epochs: 600,
             learning_rate: 1e-3,
             final_learning_rate: 1e-5,
             batch_streams: 64,

@@ -3,9 +3,11 @@
 //! `field.json`).
 
 pub mod columns;
+pub mod command;
 pub mod fit;
 pub mod loss;
 pub mod net;
+pub mod plots;
 pub mod polish;
 pub mod run;
 

@@ -6,24 +6,20 @@
 //! * `field.png`: recovered and true |a| against the radius r = |x| (log-log);
 //! * `loss.png`: training and validation loss per epoch (log y), the best epoch marked.
 
-use std::error::Error;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::plot_style::{register_font, tick, PlotResult, FAMILY};
+
 use super::history::History;
 use super::{ValidateError, FLAG_UNTRUSTED};
 use crate::catalog::Catalog;
 use crate::dataset::StreamsDataset;
 
-/// DejaVu Sans (see assets/README.md for its origin and license).
-const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-/// Font family name the charts ask for (plotters' default for labels).
-const FAMILY: &str = "sans-serif";
 /// At most this many points per panel (every k-th point beyond it).
 const MAX_POINTS: usize = 20_000;
 const TRUSTED: RGBColor = RGBColor(31, 119, 180);
@@ -31,21 +27,11 @@ const FLAGGED: RGBColor = RGBColor(214, 39, 40);
 const VALIDATION: RGBColor = RGBColor(255, 127, 14);
 const PANEL: (u32, u32) = (620, 600);
 
-type PlotResult = Result<(), Box<dyn Error>>;
-
 /// The PNG files written and the plots left out (with why).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Written {
     pub files: Vec<PathBuf>,
     pub notes: Vec<String>,
-}
-
-/// Registers the embedded font with plotters (once per process).
-fn register_font() -> Result<(), String> {
-    static DONE: OnceLock<bool> = OnceLock::new();
-    let ok = *DONE.get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
-    ok.then_some(())
-        .ok_or_else(|| "the embedded DejaVu Sans font could not be loaded".to_string())
 }
 
 /// Writes `actions.png`, `angles.png`, `field.png` and `loss.png` into `dir` (created if
@@ -410,16 +396,6 @@ where
         .border_style(BLACK)
         .draw()?;
     Ok(())
-}
-
-/// Tick label: plain for moderate magnitudes, scientific otherwise.
-fn tick(v: f64) -> String {
-    let a = v.abs();
-    if a == 0.0 || (1e-2..1e5).contains(&a) {
-        format!("{}", (v * 1e3).round() / 1e3)
-    } else {
-        format!("{v:.0e}")
-    }
 }
 
 /// `loss.png`: training and validation loss against epoch, log y, best epoch marked.
