@@ -71,14 +71,7 @@ impl FieldModel {
 
     /// A variable by name.
     pub fn var(&self, name: &str) -> candle_core::Result<candle_core::Var> {
-        let data = self
-            .varmap
-            .data()
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
-        data.get(name)
-            .cloned()
-            .ok_or_else(|| candle_core::Error::Msg(format!("no variable {name}")))
+        crate::model::lookup(&self.varmap, name)
     }
 
     /// All variables, sorted by name.

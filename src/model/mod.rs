@@ -275,7 +275,8 @@ fn read_json(dir: &Path) -> Result<serde_json::Value, ModelError> {
     Ok(json)
 }
 
-fn lookup(varmap: &VarMap, name: &str) -> candle_core::Result<Var> {
+/// A variable of `varmap` by name.
+pub(crate) fn lookup(varmap: &VarMap, name: &str) -> candle_core::Result<Var> {
     let data = varmap
         .data()
         .lock()
