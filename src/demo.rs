@@ -28,7 +28,9 @@ use anyhow::{Context, Result};
 use crate::apply::{apply, Subset};
 use crate::cli::DemoArgs;
 use crate::dataset::StreamsDataset;
+use crate::field::command::{field_command, FieldCommandConfig, GridSpec, Positions};
 use crate::field::fit::{fit_field, FieldConfig};
+use crate::field::FieldModel;
 use crate::generate::{add_truth, generate, GenerateConfig, SnapshotPlan};
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
@@ -45,6 +47,10 @@ pub const SNAPSHOT_DIR: &str = "snapshots";
 pub const STREAMS_FILE: &str = "plummer_streams.h5";
 pub const UNSEEN_FILE: &str = "plummer_unseen.h5";
 pub const MODEL_DIR: &str = "model";
+pub const FIELD_FILE: &str = "field_grid.h5";
+pub const FIELD_PLOTS: &str = "field_plots";
+/// The Plummer scale radius of [`PLUMMER_SPEC`] (kpc).
+const PLUMMER_A: f64 = 0.02;
 
 /// The demo's generation job writing under `args.out`.
 pub fn config(args: &DemoArgs) -> GenerateConfig {
@@ -92,7 +98,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     write(&ds, &out)?;
     tracked.out = out;
     println!("{tracked}");
-    learn(args, &ds, &tracked.out)
+    learn(args, &ds, &tracked.out, &pot)
 }
 
 /// The demo's training options: defaults, with the toy fitted and trained, and theta_phi
@@ -110,7 +116,7 @@ pub fn train_config(args: &DemoArgs) -> TrainConfig {
 
 /// Train on the tracked streams, then apply and validate on held-out streams and on orbits
 /// never seen.
-fn learn(args: &DemoArgs, ds: &StreamsDataset, streams: &Path) -> Result<()> {
+fn learn(args: &DemoArgs, ds: &StreamsDataset, streams: &Path, pot: &Arc<dyn Potential>) -> Result<()> {
     let model = args.out.join(MODEL_DIR);
     println!(
         "train: learning actions from the {} tracked streams",
@@ -133,6 +139,7 @@ fn learn(args: &DemoArgs, ds: &StreamsDataset, streams: &Path) -> Result<()> {
         ..FieldConfig::default()
     };
     println!("{}", fit_field(&model, ds, &field_cfg, false)?);
+    field_against_plummer(args, &model, pot.as_ref())?;
     let unseen = args.out.join(UNSEEN_FILE);
     let unseen_cfg = GenerateConfig {
         seed: args.seed + 1,
@@ -167,6 +174,70 @@ fn learn(args: &DemoArgs, ds: &StreamsDataset, streams: &Path) -> Result<()> {
         print!("{out}");
     }
     Ok(())
+}
+
+/// The learned field on a grid out to 5 scale radii, written with plots against the exact
+/// Plummer field (`field_plots/`), and the circular speed `v_c = sqrt(R a_R)` in the plane
+/// against the exact one from 0.2 to 5 scale radii.
+fn field_against_plummer(args: &DemoArgs, model: &Path, pot: &dyn Potential) -> Result<()> {
+    let summary = field_command(&FieldCommandConfig {
+        model: model.to_path_buf(),
+        positions: Positions::Grid(GridSpec {
+            rmax: 5.0 * PLUMMER_A,
+            n: 64,
+        }),
+        out: args.out.join(FIELD_FILE),
+        plots: Some(args.out.join(FIELD_PLOTS)),
+        compare: Some(PLUMMER_SPEC.to_string()),
+        z_height: PLUMMER_A,
+        device: args.device.clone(),
+    })?;
+    println!("{summary}");
+    let (field, _) = FieldModel::load(model, &crate::device::parse(&args.device)?)?;
+    let worst = circular_speed_error(&field, pot)?;
+    println!(
+        "circular speed v_c(R) in the plane, 0.2 to 5 scale radii: largest relative difference from the exact Plummer {worst:.2e}"
+    );
+    Ok(())
+}
+
+/// Largest `|v_c / v_c,exact - 1|` over 40 radii from 0.2 to 5 scale radii, `v_c^2 = R <a_R>`
+/// averaged over 16 azimuths in the plane.
+fn circular_speed_error(field: &FieldModel, pot: &dyn Potential) -> Result<f64> {
+    let radii: Vec<f64> = (0..40)
+        .map(|k| 0.2 * PLUMMER_A * 25f64.powf(k as f64 / 39.0))
+        .collect();
+    let x: Vec<f64> = radii
+        .iter()
+        .flat_map(|&r| {
+            (0..16).flat_map(move |j| {
+                let phi = std::f64::consts::TAU * j as f64 / 16.0;
+                [r * phi.cos(), r * phi.sin(), 0.0]
+            })
+        })
+        .collect();
+    let a = field.evaluate(&x)?.acceleration;
+    let worst = radii
+        .iter()
+        .enumerate()
+        .map(|(k, &r)| {
+            let rows = 16 * k..16 * (k + 1);
+            let learned: f64 = rows
+                .clone()
+                .map(|i| -(x[3 * i] * a[3 * i] + x[3 * i + 1] * a[3 * i + 1]) / r)
+                .sum::<f64>()
+                / 16.0;
+            let exact: f64 = rows
+                .map(|i| {
+                    let e = pot.acceleration(&[x[3 * i], x[3 * i + 1], 0.0]);
+                    -(x[3 * i] * e[0] + x[3 * i + 1] * e[1]) / r
+                })
+                .sum::<f64>()
+                / 16.0;
+            ((r * learned).sqrt() / (r * exact).sqrt() - 1.0).abs()
+        })
+        .fold(0.0, f64::max);
+    Ok(worst)
 }
 
 fn write(ds: &StreamsDataset, out: &Path) -> Result<()> {

@@ -2,7 +2,7 @@
 //! grid of the x-z plane, written to HDF5, compared with a known potential or with a
 //! dataset's truth, and plotted.
 //!
-//! Profiles, at radii log-spaced from 0.02 kpc to 3 times the extent (the grid's `RMAX`, or
+//! Profiles, at radii log-spaced from 0.04 to 3 times the extent (the grid's `RMAX`, or
 //! the 99th percentile of `|x|` of the positions):
 //! - circular speed `v_c(R) = sqrt(R <a_R>)`, `a_R = -(x a_x + y a_y) / R`, averaged over 16
 //!   azimuths in the plane `z = 0`;
@@ -37,8 +37,8 @@ pub const DEFAULT_GRID_N: usize = 64;
 pub const MAX_GRID_N: usize = 4096;
 /// Radii of each profile.
 const PROFILE_RADII: usize = 96;
-/// Smallest profile radius (kpc).
-const INNER_RADIUS: f64 = 0.02;
+/// Smallest profile radius, as a fraction of the extent.
+const INNER_FRACTION: f64 = 0.04;
 /// Azimuths of a ring, directions of a shell.
 const RING: usize = 16;
 const SHELL: usize = 64;
@@ -552,9 +552,9 @@ impl Profile {
     }
 }
 
-/// Radii log-spaced from [`INNER_RADIUS`] to `outer`.
-fn log_radii(outer: f64) -> Vec<f64> {
-    let (lo, hi) = (INNER_RADIUS.ln(), outer.max(2.0 * INNER_RADIUS).ln());
+/// Radii log-spaced from [`INNER_FRACTION`] of `extent` to 3 `extent`.
+fn log_radii(extent: f64) -> Vec<f64> {
+    let (lo, hi) = ((INNER_FRACTION * extent).ln(), (3.0 * extent).ln());
     (0..PROFILE_RADII)
         .map(|k| (lo + (hi - lo) * k as f64 / (PROFILE_RADII - 1) as f64).exp())
         .collect()
@@ -586,7 +586,7 @@ impl Profiles {
         reference: Option<&Reference>,
         h: f64,
     ) -> Result<Self> {
-        let radii = log_radii(3.0 * input.extent);
+        let radii = log_radii(input.extent);
         let field_eval = |x: &[f64]| Ok(field.evaluate(x)?.acceleration);
         let known = reference.and_then(|r| r.known.as_deref());
         let truth = reference.filter(|r| r.known.is_none());
