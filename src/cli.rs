@@ -591,6 +591,9 @@ pub struct FieldOptions {
     /// Skip the least-squares polish of the output layer (l2 only).
     #[arg(long)]
     pub no_polish: bool,
+    /// Streams per mini-batch of the field pass.
+    #[arg(long, default_value_t = 64)]
+    pub field_batch_streams: usize,
     /// Seed of the field network's weights and batches.
     #[arg(long, default_value_t = 1)]
     pub field_seed: u64,
@@ -615,6 +618,7 @@ impl FieldOptions {
                 symmetry: self.symmetry_weight,
             },
             penalty: self.field_penalty,
+            batch_streams: self.field_batch_streams,
             polish: !self.no_polish,
             seed: self.field_seed,
             device: device.to_string(),
