@@ -5,10 +5,14 @@
 //! and `--grid`).
 
 #[allow(dead_code)]
+mod common_cli;
+
+use common_cli::*;
+
+#[allow(dead_code)]
 mod common_learning;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use actionfinder::catalog::Catalog;
 use actionfinder::field::{spec_for, FieldForm, FieldModel};
@@ -45,13 +49,6 @@ fn model_dir(dir: &Path, with_field: bool) -> PathBuf {
 fn toy_spec() -> String {
     let (m, b) = offset_toy();
     format!("isochrone:M={m:e},b={b}")
-}
-
-fn actionfinder(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_actionfinder"))
-        .args(args)
-        .output()
-        .expect("run actionfinder")
 }
 
 /// `field MODEL ARGS...`, which must succeed; returns its stdout.
@@ -93,11 +90,6 @@ fn max_relative(a: &[f64], b: &[f64], k: usize) -> f64 {
     (a.chunks(k).zip(b.chunks(k)))
         .map(|(a, b)| norm(&a.iter().zip(b).map(|(a, b)| a - b).collect::<Vec<_>>()) / norm(b))
         .fold(0.0, f64::max)
-}
-
-fn is_png(path: &Path) -> bool {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    bytes.len() > 1000 && bytes.starts_with(b"\x89PNG\r\n\x1a\n")
 }
 
 /// The toy's acceleration at rows of 3.

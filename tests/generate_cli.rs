@@ -1,18 +1,15 @@
 //! `actionfinder generate` and `demo` end to end, through the binary.
 
+#[allow(dead_code)]
+mod common_cli;
+
+use common_cli::*;
+
 use std::path::Path;
-use std::process::Command;
 
 use actionfinder::dataset::StreamsDataset;
 use actionfinder_integrators::potential::spec;
 use actionfinder_snapshots::h5::H5File;
-
-fn actionfinder(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_actionfinder"))
-        .args(args)
-        .output()
-        .expect("run actionfinder")
-}
 
 fn run_ok(args: &[&str]) -> String {
     let out = actionfinder(args);

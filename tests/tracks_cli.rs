@@ -1,18 +1,15 @@
 //! `actionfinder tracks` end to end, through the binary: `generate --snapshots` output goes
 //! through it and comes back as the generated orbits; subsets, centring, and bad input.
 
+#[allow(dead_code)]
+mod common_cli;
+
+use common_cli::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use actionfinder::dataset::StreamsDataset;
 use actionfinder::tracks::g1_units;
-
-fn actionfinder(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_actionfinder"))
-        .args(args)
-        .output()
-        .expect("run actionfinder")
-}
 
 fn run_ok(args: &[&str]) -> String {
     let out = actionfinder(args);

@@ -1,9 +1,13 @@
 //! `validate`: catalogs with known errors against small truth datasets, through the library
 //! and the binary; the AGAMA Milky-Way halo file with its own Staeckel baseline as catalog.
 
+#[allow(dead_code)]
+mod common_cli;
+
+use common_cli::*;
+
 use std::f64::consts::TAU;
 use std::path::Path;
-use std::process::Command;
 
 use actionfinder::catalog::Catalog;
 use actionfinder::dataset::StreamsDataset;
@@ -202,18 +206,6 @@ fn missing_truth_parts_are_named_and_no_truth_is_an_error() {
     bare.stream = cat.stream.clone();
     let err = validate(&bare, &ds).unwrap_err().to_string();
     assert!(err.contains("nothing to compare"), "{err}");
-}
-
-fn actionfinder(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_actionfinder"))
-        .args(args)
-        .output()
-        .expect("run actionfinder")
-}
-
-fn is_png(path: &Path) -> bool {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    bytes.len() > 1000 && bytes.starts_with(b"\x89PNG\r\n\x1a\n")
 }
 
 const MODEL_JSON: &str = r#"{"version": "test", "training": {"best_epoch": 3, "history": [

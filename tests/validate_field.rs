@@ -1,8 +1,12 @@
 //! `validate` of the learned field: catalogs whose acceleration, potential and frequencies
 //! have known errors against a small truth dataset, through the library and the binary.
 
+#[allow(dead_code)]
+mod common_cli;
+
+use common_cli::*;
+
 use std::path::Path;
-use std::process::Command;
 
 use actionfinder::catalog::Catalog;
 use actionfinder::dataset::StreamsDataset;
@@ -284,18 +288,6 @@ fn field_columns_without_truth_are_named_missing() {
     }
     assert!(!r.missing.iter().any(|m| m.contains("/truth/potential")));
     assert!(r.to_string().contains("/truth/acceleration"));
-}
-
-fn actionfinder(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_actionfinder"))
-        .args(args)
-        .output()
-        .expect("run actionfinder")
-}
-
-fn is_png(path: &Path) -> bool {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    bytes.len() > 1000 && bytes.starts_with(b"\x89PNG\r\n\x1a\n")
 }
 
 /// Writes `ds` and `cat` under `dir`, runs `validate` with `extra` arguments and plots into
