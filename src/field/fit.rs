@@ -239,8 +239,11 @@ fn pass_data(
     ds: &StreamsDataset,
     dev: &Device,
 ) -> Result<PassData> {
-    let jets = model_jets(model, &ds.xv)?;
     let n = ds.n_stars();
+    if n < 2 {
+        bail!("streams of {n} point carry nothing to learn a field from: each stream needs two or more points of one orbit");
+    }
+    let jets = model_jets(model, &ds.xv)?;
     let complete: Vec<bool> = jets.chunks(n).map(|c| c.iter().all(Option::is_some)).collect();
     let split =
         |key: &str| -> Option<Vec<usize>> { serde_json::from_value(training["split"][key].clone()).ok() };
