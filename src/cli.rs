@@ -563,7 +563,7 @@ pub struct FieldOptions {
     #[arg(long, default_value_t = 600)]
     pub field_epochs: usize,
     /// Field network initial learning rate (cosine decay to 1e-5).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 3e-3)]
     pub field_lr: f64,
     /// Field network width (and blocks, --field-depth).
     #[arg(long, default_value_t = 64)]
@@ -592,7 +592,7 @@ pub struct FieldOptions {
     #[arg(long)]
     pub no_polish: bool,
     /// Streams per mini-batch of the field pass.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 16)]
     pub field_batch_streams: usize,
     /// Seed of the field network's weights and batches.
     #[arg(long, default_value_t = 1)]

@@ -59,9 +59,9 @@ impl Default for FieldConfig {
             depth: 3,
             activation: Activation::Silu,
             epochs: 600,
-            learning_rate: 1e-3,
+            learning_rate: 3e-3,
             final_learning_rate: 1e-5,
-            batch_streams: 64,
+            batch_streams: 16,
             weights: LossWeights {
                 actions: 0.0,
                 energy: 1.0,
