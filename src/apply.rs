@@ -1,5 +1,5 @@
 //! `actionfinder apply`: a trained model on every point of a streams dataset or a catalog
-//! (DESIGN.md step 8). Per star: the toy, the fixed point for `J'` (one star per group, damped
+//! (docs/design.md step 8). Per star: the toy, the fixed point for `J'` (one star per group, damped
 //! so that it converges where plain iteration does not), then `theta''` and `J''`. Points go
 //! through in chunks, so millions fit in memory; stars the model cannot vouch for are flagged.
 //!

@@ -1,4 +1,4 @@
-//! The catalog: per-particle results (DESIGN.md "Catalog"), written by `actions` and `apply`.
+//! The catalog: per-particle results (docs/design.md "Catalog"), written by `actions` and `apply`.
 //!
 //! `/particles/xv` [n,6] always; `/particles/ids` and `/particles/stream` [n] when known;
 //! `/particles/actions|angles|frequencies|acceleration` [n,3],
@@ -34,7 +34,7 @@ pub const FLAG_MEANING: &str =
 pub const FLAG_NO_CONVERGENCE: u32 = actionfinder_integrators::actions::Flag::NoConvergence as u32;
 
 /// `/particles/flag` of a point whose values are written but not trusted: its stream spans
-/// too little of a radial period to fix its actions (`notes/learning-prototype.md`).
+/// too little of a radial period to fix its actions (`docs/notes/learning-prototype.md`).
 pub const FLAG_UNTRUSTED: u32 = 5;
 
 /// Per-particle results.

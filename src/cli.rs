@@ -489,7 +489,7 @@ pub struct NetShape {
 /// `actionfinder train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Streams dataset (HDF5, DESIGN.md schema).
+    /// Streams dataset (HDF5, docs/design.md schema).
     pub dataset: PathBuf,
     /// Model directory to write.
     #[arg(long)]

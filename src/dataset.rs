@@ -1,4 +1,4 @@
-//! The streams dataset (DESIGN.md, "Data contracts"): S streams of N stars, each star a
+//! The streams dataset (docs/design.md, "Data contracts"): S streams of N stars, each star a
 //! phase-space point, with optional times, particle ids, truth and baselines.
 //!
 //! File layout (`*.h5`):
@@ -57,7 +57,7 @@ pub struct DatasetAttrs {
     pub extra: BTreeMap<String, Attr>,
 }
 
-/// S streams of N stars (DESIGN.md). Fields are public for filling in; [`validate`]
+/// S streams of N stars (docs/design.md). Fields are public for filling in; [`validate`]
 /// (run by [`write`] and [`read`]) checks that their lengths agree with S and N.
 ///
 /// [`validate`]: StreamsDataset::validate

@@ -1,5 +1,5 @@
 //! `actionfinder generate`: integrate orbits in a known potential and write the streams
-//! dataset of DESIGN.md (and, optionally, what a simulation would write: snapshots).
+//! dataset of docs/design.md (and, optionally, what a simulation would write: snapshots).
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! actionfinder: actions, angles, frequencies and acceleration fields learned from orbits.
 //!
-//! The library behind the `actionfinder` command. Data flow (DESIGN.md): integrators or
+//! The library behind the `actionfinder` command. Data flow (docs/design.md): integrators or
 //! snapshots -> streams dataset -> (learning, later) -> catalog -> validation.
 
 pub mod apply;

@@ -7,7 +7,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     // candle's elementwise pool spin-waits; the default networks are small enough that one
-    // thread is fastest on a 2-core machine (`notes/candle-on-cpu.md`). Wide networks: set
+    // thread is fastest on a 2-core machine (`docs/notes/candle-on-cpu.md`). Wide networks: set
     // CANDLE_NUM_THREADS=2.
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
         std::env::set_var("CANDLE_NUM_THREADS", "1");

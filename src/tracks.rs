@@ -1,6 +1,6 @@
 //! `actionfinder tracks`: simulation snapshots -> particle tracks -> streams dataset.
 //!
-//! Each particle's track through the K snapshots is one stream (DESIGN.md, "Data
+//! Each particle's track through the K snapshots is one stream (docs/design.md, "Data
 //! contracts"); its stars are N of the K snapshots (all by default, else N drawn at random
 //! for each particle, in time order), and S particles are kept (all by default, else S drawn
 //! at random). Snapshots are scanned and read by `actionfinder_snapshots` (formats detected

@@ -1,4 +1,4 @@
-//! Which stars the data can constrain (`notes/learning-prototype.md`, "the trap").
+//! Which stars the data can constrain (`docs/notes/learning-prototype.md`, "the trap").
 //!
 //! A stream whose points span a small fraction of a radial period has nearly collinear
 //! points: any smooth correction makes their actions agree, so nothing fixes their level and

@@ -1,7 +1,7 @@
 //! actionfinder-integrators: gravitational potentials, orbit integrators, initial conditions
 //! and (in later modules) the classic action finders.
 //!
-//! Units everywhere (see DESIGN.md): kpc, km/s, Msun, `G` = [`units::G`]; time in the
+//! Units everywhere (see docs/design.md): kpc, km/s, Msun, `G` = [`units::G`]; time in the
 //! internal unit kpc/(km/s) unless a name says Gyr. No HDF5, no machine learning here.
 
 pub mod actions;

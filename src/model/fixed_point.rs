@@ -2,7 +2,7 @@
 //! their actions (a stream in training, a single star when applying),
 //! `J' = mean_group(J_toy - dG/dtheta(theta, J'))`, solved without a graph.
 //!
-//! Plain iteration fails for a few stars where G bends strongly (`notes/learning-prototype.md`);
+//! Plain iteration fails for a few stars where G bends strongly (`docs/notes/learning-prototype.md`);
 //! each group therefore carries its own step `beta`, halved whenever its residual grows:
 //! `J' <- J' + beta (F(J') - J')`.
 

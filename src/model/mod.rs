@@ -1,5 +1,5 @@
 //! The learned action-angle model: toy isochrone + generating function G + point transform P
-//! (paper §2–3), its configuration and its directory on disk (DESIGN.md "Model directory":
+//! (paper §2–3), its configuration and its directory on disk (docs/design.md "Model directory":
 //! `model.safetensors` with every weight, the toy's `ln M`, `ln b` and the normalisation;
 //! `model.json` with the architecture, scales, toy, training history and trust settings).
 

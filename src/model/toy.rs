@@ -1,4 +1,4 @@
-//! The toy isochrone map injected into the candle graph by linearisation (DESIGN.md step 2).
+//! The toy isochrone map injected into the candle graph by linearisation (docs/design.md step 2).
 //!
 //! The map (x, v) -> (J, theta) is evaluated natively in f64 with its exact derivatives with
 //! respect to M and b (num-dual, [`IsochroneFinder::jacobians_batch`]); in the graph the

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// The nonlinearity of every ResDense block.
 ///
 /// SiLU is the default: smooth, so the second derivatives the acceleration and frequency
-/// equations need (DESIGN.md step 7) exist; ReLU reproduces the paper (piecewise linear G).
+/// equations need (docs/design.md step 7) exist; ReLU reproduces the paper (piecewise linear G).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {

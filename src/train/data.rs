@@ -32,7 +32,7 @@ pub struct Batch {
 }
 
 /// Median of `|x|` (positions) and of `|v|` (velocities) over all points: the length and
-/// velocity scales (DESIGN.md step 1: chosen from the data, so a 0.02 kpc Plummer sphere and
+/// velocity scales (docs/design.md step 1: chosen from the data, so a 0.02 kpc Plummer sphere and
 /// a Milky-Way halo train alike).
 pub fn scales(xv: &[f64]) -> (f64, f64) {
     let median_norm = |offset: usize| {

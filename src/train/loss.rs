@@ -1,4 +1,4 @@
-//! The training loss (paper eqs. 12–13 and 19, plus the time-linearity term of DESIGN.md
+//! The training loss (paper eqs. 12–13 and 19, plus the time-linearity term of docs/design.md
 //! step 6), built on a batch of whole streams of `stars` points each.
 
 use std::f64::consts::{PI, TAU};

@@ -1,4 +1,4 @@
-//! Training (paper §2–3, listing 1; DESIGN.md "The method" steps 1–6): Adam over mini-batches
+//! Training (paper §2–3, listing 1; docs/design.md "The method" steps 1–6): Adam over mini-batches
 //! of whole streams, the per-stream fixed point for `J'`, the loss of eqs. 12–13 (+ the
 //! time-linearity term), held-out streams for early stopping, the best validation weights
 //! kept, checkpoints and `--resume`.

@@ -1,4 +1,4 @@
-//! The training history of a model directory (`model.json`, DESIGN.md "Model directory"):
+//! The training history of a model directory (`model.json`, docs/design.md "Model directory"):
 //! `{"training": {"history": [{"epoch": 1, "train_loss": .., "val_loss": .., ...}, ...],
 //! "best_epoch": 7, ...}, ...}`. Only what the loss plot needs is read; other keys are ignored.
 

@@ -35,7 +35,7 @@ pub fn dataset() -> &'static StreamsDataset {
 }
 
 /// The first `count` streams whose points span at least 0.3 of a radial period of the toy
-/// `(m, b)`: streams the data can constrain (`notes/learning-prototype.md`, "the trap").
+/// `(m, b)`: streams the data can constrain (`docs/notes/learning-prototype.md`, "the trap").
 pub fn well_covered(m: f64, b: f64, count: usize) -> Vec<usize> {
     let ds = dataset();
     let finder = IsochroneFinder::new(m, b).unwrap();

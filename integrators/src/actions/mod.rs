@@ -1,6 +1,6 @@
 //! Classic action finders: exact isochrone, spherical quadrature, Staeckel.
 //!
-//! Conventions (DESIGN.md, as in AGAMA): actions (J_r, J_z, J_phi) in kpc km/s with
+//! Conventions (docs/design.md, as in AGAMA): actions (J_r, J_z, J_phi) in kpc km/s with
 //! J_phi = L_z and, in spherical systems, J_z = L - |L_z|; angles (theta_r, theta_z, theta_phi)
 //! in [0, 2 pi); frequencies (Omega_r, Omega_z, Omega_phi) in km/s/kpc, Omega_phi carrying the
 //! sign of L_z. The tables of galpy (`tests/data/galpy_reference.h5`, `actions/*`) use the same

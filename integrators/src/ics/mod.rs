@@ -1,7 +1,7 @@
 //! Initial conditions: equilibrium samplers of isotropic spherical models, the paper's halo
 //! recipe and a disk recipe.
 //!
-//! Units as everywhere (DESIGN.md): positions in kpc, velocities in km/s, masses in Msun,
+//! Units as everywhere (docs/design.md): positions in kpc, velocities in km/s, masses in Msun,
 //! G = [`crate::units::G`], potentials in (km/s)^2.
 //!
 //! * [`sample_equilibrium`] draws an equilibrium N-body realisation of an isotropic spherical
