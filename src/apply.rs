@@ -29,7 +29,7 @@ use crate::model::transform::Nets;
 use crate::model::Model;
 use crate::points::Points;
 use crate::stream_frequency::stream_frequencies;
-use crate::trust;
+use crate::trust::{self, StreamTiming};
 
 /// Rows per chunk.
 pub const CHUNK_ROWS: usize = 16384;
@@ -221,10 +221,17 @@ pub fn apply(
     let min_coverage = training["trust"]["min_coverage"]
         .as_f64()
         .unwrap_or(trust::MIN_COVERAGE);
-    let untrusted = flag_untrusted(&model, &input, min_coverage, &mut mapped.flags)?;
+    let timing = stream_timing(&model, &input)?;
+    let n = input.points.stars_per_stream.unwrap_or(1);
+    let untrusted = timing
+        .as_ref()
+        .map_or(0, |tm| flag_untrusted(tm, n, min_coverage, &mut mapped.flags));
     let field = learned_field(&model, model_dir, &input.points.xv, device)?;
     let has_field = field.is_some();
-    let slopes = time_slopes(&model, &input, &mapped.angles)?;
+    let slopes = timing
+        .as_ref()
+        .zip(input.t.as_ref())
+        .map(|(tm, t)| time_slopes(tm, t, n, &mapped.angles));
     let mut catalog = build_catalog(input, mapped, model_dir)?;
     if let Some(slopes) = slopes {
         catalog
@@ -284,13 +291,18 @@ fn add_field(catalog: &mut Catalog, columns: FieldColumns) -> Result<()> {
     Ok(())
 }
 
-/// Flag the points of streams that span too little of a radial period (values kept).
-fn flag_untrusted(model: &Model, input: &Input, min_coverage: f64, flags: &mut [u32]) -> Result<usize> {
+/// Timing of each stream of the toy's orbits (coverage of a radial period, whether the
+/// points can be unwrapped in phase), where points carry times.
+fn stream_timing(model: &Model, input: &Input) -> Result<Option<Vec<StreamTiming>>> {
     let (Some(t), Some(n)) = (&input.t, input.points.stars_per_stream) else {
-        return Ok(0);
+        return Ok(None);
     };
     let finder = IsochroneFinder::new(model.toy.m()?, model.toy.b()?)?;
-    let timing = trust::stream_timing(&finder, &input.points.xv, t, n);
+    Ok(Some(trust::stream_timing(&finder, &input.points.xv, t, n)))
+}
+
+/// Flag the points of streams that span too little of a radial period (values kept).
+fn flag_untrusted(timing: &[StreamTiming], n: usize, min_coverage: f64, flags: &mut [u32]) -> usize {
     let mut count = 0;
     for (s, tm) in timing.iter().enumerate() {
         if trust::trusted(Some(tm.coverage), min_coverage) {
@@ -301,21 +313,14 @@ fn flag_untrusted(model: &Model, input: &Input, min_coverage: f64, flags: &mut [
             count += 1;
         }
     }
-    Ok(count)
+    count
 }
 
-/// Per-stream frequencies from the time slope of the angles, where points carry times
-/// (NaN for streams whose points are too far apart in phase to unwrap).
-fn time_slopes(model: &Model, input: &Input, angles: &[f64]) -> Result<Option<Vec<f64>>> {
-    let (Some(t), Some(n)) = (&input.t, input.points.stars_per_stream) else {
-        return Ok(None);
-    };
-    let finder = IsochroneFinder::new(model.toy.m()?, model.toy.b()?)?;
-    let usable: Vec<bool> = trust::stream_timing(&finder, &input.points.xv, t, n)
-        .iter()
-        .map(|tm| tm.unwrappable())
-        .collect();
-    Ok(Some(stream_frequencies(angles, t, n, &usable)))
+/// Per-stream frequencies from the time slope of the angles (NaN for streams whose points
+/// are too far apart in phase to unwrap).
+fn time_slopes(timing: &[StreamTiming], t: &[f64], n: usize, angles: &[f64]) -> Vec<f64> {
+    let usable: Vec<bool> = timing.iter().map(StreamTiming::unwrappable).collect();
+    stream_frequencies(angles, t, n, &usable)
 }
 
 fn build_catalog(input: Input, mapped: Mapped, model_dir: &Path) -> Result<Catalog> {

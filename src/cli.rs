@@ -449,7 +449,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Field(args) => {
-            println!("{}", crate::field::command::field_command(&args.config())?);
+            println!("{}", crate::field::command::field_command(&args.config()?)?);
             Ok(())
         }
         Command::Bench(args) => crate::bench::run(&args),
@@ -688,13 +688,14 @@ pub struct FieldArgs {
 
 impl FieldArgs {
     /// The `field` job these arguments describe.
-    pub fn config(&self) -> crate::field::command::FieldCommandConfig {
+    pub fn config(&self) -> Result<crate::field::command::FieldCommandConfig> {
         use crate::field::command::Positions;
         let positions = match (&self.at, self.grid) {
-            (Some(path), _) => Positions::At(path.clone()),
-            (None, grid) => Positions::Grid(grid.expect("clap requires --at or --grid")),
+            (Some(path), None) => Positions::At(path.clone()),
+            (None, Some(grid)) => Positions::Grid(grid),
+            _ => bail!("give exactly one of --at FILE or --grid RMAX[,N]"),
         };
-        crate::field::command::FieldCommandConfig {
+        Ok(crate::field::command::FieldCommandConfig {
             model: self.model.clone(),
             positions,
             out: self.out.clone(),
@@ -702,7 +703,7 @@ impl FieldArgs {
             compare: self.compare.clone(),
             z_height: self.z_height,
             device: self.device.clone(),
-        }
+        })
     }
 }
 
