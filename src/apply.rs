@@ -82,6 +82,9 @@ pub struct Mapped {
     pub actions: Vec<f64>,
     pub angles: Vec<f64>,
     pub flags: Vec<u32>,
+    /// `[n,3]` the solved `J'` (units of the action scale; NaN where no value), which the
+    /// field's frequencies reuse.
+    pub j_prime: Vec<f64>,
 }
 
 /// Map every row of `xv` (rows of 6) with `model`, chunk by chunk.
@@ -91,6 +94,7 @@ pub fn map_points(model: &Model, xv: &[f64]) -> Result<Mapped> {
         actions: vec![f64::NAN; 3 * n],
         angles: vec![f64::NAN; 3 * n],
         flags: vec![0; n],
+        j_prime: vec![f64::NAN; 3 * n],
     };
     let nets = model.nets()?.detach();
     let bar = crate::progress::counter(n as u64, "applying");
@@ -135,6 +139,7 @@ fn map_chunk(model: &Model, nets: &Nets, xv: &[f64], out: &mut Mapped, start: us
             continue;
         }
         out.actions[3 * row..3 * row + 3].copy_from_slice(&j2[k]);
+        out.j_prime[3 * row..3 * row + 3].copy_from_slice(&solved.j_prime[3 * k..3 * k + 3]);
         for (dst, a) in out.angles[3 * row..3 * row + 3].iter_mut().zip(&th2[k]) {
             *dst = a.rem_euclid(std::f64::consts::TAU);
         }
@@ -226,7 +231,7 @@ pub fn apply(
     let untrusted = timing
         .as_ref()
         .map_or(0, |tm| flag_untrusted(tm, n, min_coverage, &mut mapped.flags));
-    let field = learned_field(&model, model_dir, &input.points.xv, device)?;
+    let field = learned_field(&model, model_dir, &input.points.xv, &mapped.j_prime, device)?;
     let has_field = field.is_some();
     let slopes = timing
         .as_ref()
@@ -260,6 +265,7 @@ fn learned_field(
     model: &Model,
     model_dir: &Path,
     xv: &[f64],
+    j_prime: &[f64],
     device: &Device,
 ) -> Result<Option<FieldColumns>> {
     if !FieldModel::exists(model_dir) {
@@ -271,7 +277,7 @@ fn learned_field(
         return Ok(None);
     }
     let (field, _) = FieldModel::load(model_dir, device)?;
-    Ok(Some(field_columns(model, &field, xv)?))
+    Ok(Some(field_columns(model, &field, xv, j_prime)?))
 }
 
 fn add_field(catalog: &mut Catalog, columns: FieldColumns) -> Result<()> {

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use super::loss::rates;
 use super::FieldModel;
-use crate::model::jet::model_jets;
+use crate::model::jet::jets_at;
 use crate::model::Model;
 
 /// How the potential's zero point is set (the catalog states it).
@@ -22,11 +22,12 @@ pub struct FieldColumns {
     pub frequencies: Vec<f64>,
 }
 
-/// The field's columns for every row of `xv` (rows of 6).
-pub fn field_columns(model: &Model, field: &FieldModel, xv: &[f64]) -> Result<FieldColumns> {
+/// The field's columns for every row of `xv` (rows of 6), whose `J'` (`[n,3]`, NaN where
+/// none) the action map has solved.
+pub fn field_columns(model: &Model, field: &FieldModel, xv: &[f64], j_prime: &[f64]) -> Result<FieldColumns> {
     let x: Vec<f64> = xv.chunks_exact(6).flat_map(|p| p[..3].to_vec()).collect();
     let values = field.evaluate(&x)?;
-    let jets = model_jets(model, xv)?;
+    let jets = jets_at(model, xv, j_prime)?;
     let mut frequencies = vec![f64::NAN; x.len()];
     for (i, jet) in jets.iter().enumerate() {
         if let Some(jet) = jet {

@@ -215,31 +215,49 @@ impl JetMap {
 /// Jets of every row of `xv` (rows of 6): `None` where the toy cannot map the point or the
 /// fixed point for `J'` does not converge. Chunks of [`CHUNK_ROWS`] bound the memory.
 pub fn model_jets(model: &Model, xv: &[f64]) -> candle_core::Result<Vec<Option<MapJet>>> {
-    let jm = JetMap::of(model)?;
     let nets = model.nets()?.detach();
-    let (m, b) = (model.toy.m()?, model.toy.b()?);
-    let mut out = Vec::with_capacity(xv.len() / 6);
-    for chunk in xv.chunks(6 * CHUNK_ROWS) {
-        let (values, jac, flags) = toy::phase_space_jacobian(m, b, chunk);
-        let ok: Vec<usize> = (0..flags.len()).filter(|&i| flags[i] == Flag::Ok).collect();
+    let mut j_prime = vec![f64::NAN; xv.len() / 2];
+    for (c, chunk) in xv.chunks(6 * CHUNK_ROWS).enumerate() {
+        let pts = model.toy.evaluate(chunk)?;
+        let ok: Vec<usize> = (0..pts.flags.len())
+            .filter(|&i| pts.flags[i] == Flag::Ok)
+            .collect();
         let rows: Vec<f64> = ok
             .iter()
-            .flat_map(|&i| values[6 * i..6 * i + 6].to_vec())
+            .flat_map(|&i| pts.values[6 * i..6 * i + 6].to_vec())
             .collect();
         let (_, solved) = fixed_point::solve_stars(model, &nets, &rows)?;
+        for (k, &i) in ok.iter().enumerate().filter(|(k, _)| solved.converged[*k]) {
+            let row = c * CHUNK_ROWS + i;
+            j_prime[3 * row..3 * row + 3].copy_from_slice(&solved.j_prime[3 * k..3 * k + 3]);
+        }
+    }
+    jets_at(model, xv, &j_prime)
+}
+
+/// Jets of every row of `xv` at its already solved `J'` (`[n,3]`, in units of the action
+/// scale; NaN rows, and points the toy cannot map, give `None`).
+pub fn jets_at(model: &Model, xv: &[f64], j_prime: &[f64]) -> candle_core::Result<Vec<Option<MapJet>>> {
+    let jm = JetMap::of(model)?;
+    let (m, b) = (model.toy.m()?, model.toy.b()?);
+    let mut out = Vec::with_capacity(xv.len() / 6);
+    for (c, chunk) in xv.chunks(6 * CHUNK_ROWS).enumerate() {
+        let (values, jac, flags) = toy::phase_space_jacobian(m, b, chunk);
+        let jp = &j_prime[3 * c * CHUNK_ROWS..3 * c * CHUNK_ROWS + chunk.len() / 2];
+        let ok: Vec<usize> = (0..flags.len())
+            .filter(|&i| flags[i] == Flag::Ok && jp[3 * i..3 * i + 3].iter().all(|x| x.is_finite()))
+            .collect();
         let stars: Vec<StarInput<'_>> = ok
             .iter()
-            .enumerate()
-            .map(|(k, &i)| StarInput {
+            .map(|&i| StarInput {
                 toy: &values[6 * i..6 * i + 6],
                 toy_jacobian: &jac[36 * i..36 * i + 36],
-                j_prime: &solved.j_prime[3 * k..3 * k + 3],
+                j_prime: &jp[3 * i..3 * i + 3],
             })
             .collect();
-        let jets = jm.jets(&stars);
         let mut mapped = vec![None; flags.len()];
-        for ((&i, jet), &conv) in ok.iter().zip(jets).zip(&solved.converged) {
-            mapped[i] = conv.then_some(jet);
+        for (&i, jet) in ok.iter().zip(jm.jets(&stars)) {
+            mapped[i] = Some(jet);
         }
         out.extend(mapped);
     }
