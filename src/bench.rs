@@ -374,13 +374,18 @@ fn tracking(b: &TrackingBench) -> Result<()> {
     Ok(())
 }
 
-fn write_rows<const K: usize>(path: &PathBuf, rows: impl Iterator<Item = [f64; K]>) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+/// Writes the rows as text (replacing the file: these are the bench scripts' scratch files),
+/// under a temporary name renamed into place.
+fn write_rows<const K: usize>(path: &std::path::Path, rows: impl Iterator<Item = [f64; K]>) -> Result<()> {
+    let tmp = actionfinder_snapshots::partial::Partial::new(path);
+    let file = std::fs::File::create(tmp.path()).with_context(|| format!("creating {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
     for row in rows {
         let line: Vec<String> = row.iter().map(|v| format!("{v:.17e}")).collect();
         writeln!(out, "{}", line.join(" "))?;
     }
     out.flush()?;
-    Ok(())
+    drop(out);
+    tmp.commit()
+        .with_context(|| format!("writing {}", path.display()))
 }

@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::generate::{self, GenerateConfig, SnapshotPlan};
+use crate::output::{self, Existing};
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
 use crate::tracks::TracksConfig;
@@ -74,6 +75,9 @@ pub struct ValidateArgs {
     /// attribute].
     #[arg(long, value_name = "MODEL_DIR")]
     pub model: Option<PathBuf>,
+    /// Replace plots already in the plot folder.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,6 +218,9 @@ pub struct ActionsArgs {
     /// Output catalog (HDF5).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace the output if it exists (atomically, once the new one is complete).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -354,6 +361,9 @@ pub struct DemoArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Use an output folder that holds files already, replacing what the demo writes there.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl GenerateArgs {
@@ -404,6 +414,8 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Actions(args) => {
+            let existing = Existing::from_force(args.force);
+            output::check_file("--out", &args.out, &[&args.input], existing)?;
             let method = args.method.parse()?;
             let summary = crate::classic::actions_command(&args.potential, method, &args.input, &args.out)?;
             println!("{summary}\nwrote {}", args.out.display());
@@ -432,6 +444,10 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Apply(args) => {
+            let model_files = output::files_in(&args.model);
+            let mut inputs: Vec<&std::path::Path> = model_files.iter().map(PathBuf::as_path).collect();
+            inputs.push(&args.input);
+            output::check_file("--out", &args.out, &inputs, Existing::from_force(args.force))?;
             let device = crate::device::parse(&args.device)?;
             let summary = crate::apply::apply(&args.model, &args.input, &args.out, args.subset, &device)?;
             println!("{summary}");
@@ -459,6 +475,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 truth: args.truth,
                 plots: args.plots,
                 model: args.model,
+                existing: Existing::from_force(args.force),
             })?;
             if args.json {
                 println!("{}", serde_json::to_string(&out)?);
@@ -684,6 +701,9 @@ pub struct FieldArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Replace the output file and plots if they exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl FieldArgs {
@@ -703,6 +723,7 @@ impl FieldArgs {
             compare: self.compare.clone(),
             z_height: self.z_height,
             device: self.device.clone(),
+            existing: Existing::from_force(self.force),
         })
     }
 }
@@ -754,4 +775,7 @@ pub struct ApplyArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Replace the output if it exists (atomically, once the new one is complete).
+    #[arg(long)]
+    pub force: bool,
 }

@@ -32,6 +32,7 @@ use crate::field::command::{field_command, FieldCommandConfig, GridSpec, Positio
 use crate::field::fit::{fit_field, FieldConfig};
 use crate::field::FieldModel;
 use crate::generate::{add_truth, generate, GenerateConfig, SnapshotPlan};
+use crate::output::{self, Existing};
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
 use crate::tracks::{tracks_dataset, TracksConfig};
@@ -82,6 +83,7 @@ pub fn tracks_config(args: &DemoArgs) -> TracksConfig {
 
 /// Run the demo and print what was written.
 pub fn run(args: &DemoArgs) -> Result<()> {
+    output::check_folder("--out", &args.out, &[], existing(args))?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating output folder {}", args.out.display()))?;
     let cfg = config(args);
@@ -99,6 +101,11 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     tracked.out = out;
     println!("{tracked}");
     learn(args, &ds, &tracked.out, &pot)
+}
+
+/// Whether the demo replaces its own earlier outputs (`--force`).
+fn existing(args: &DemoArgs) -> Existing {
+    Existing::from_force(args.force)
 }
 
 /// The demo's training options: defaults, with the toy fitted and trained, and theta_phi
@@ -170,6 +177,7 @@ fn learn(args: &DemoArgs, ds: &StreamsDataset, streams: &Path, pot: &Arc<dyn Pot
             truth: input.to_path_buf(),
             plots: None,
             model: Some(model.clone()),
+            existing: existing(args),
         })?;
         print!("{out}");
     }
@@ -191,6 +199,7 @@ fn field_against_plummer(args: &DemoArgs, model: &Path, pot: &dyn Potential) -> 
         compare: Some(PLUMMER_SPEC.to_string()),
         z_height: PLUMMER_A,
         device: args.device.clone(),
+        existing: existing(args),
     })?;
     println!("{summary}");
     let (field, _) = FieldModel::load(model, &crate::device::parse(&args.device)?)?;

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod bench;
+pub mod budget;
 pub mod catalog;
 pub mod classic;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod field;
 pub mod generate;
 pub mod model;
 pub mod nn;
+pub mod output;
 pub mod plot_style;
 pub mod points;
 pub mod progress;

@@ -13,6 +13,7 @@ fn main() -> std::process::ExitCode {
         std::env::set_var("CANDLE_NUM_THREADS", "1");
     }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    remove_partial_files_on_signal();
     let cli = actionfinder::cli::Cli::parse();
     match actionfinder::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -20,5 +21,18 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: removes the temporary files being written (destructors do
+/// not run when a signal ends the process) and exits with the shell's 128 + SIGINT.
+fn remove_partial_files_on_signal() {
+    let handler = || {
+        actionfinder_snapshots::partial::remove_registered();
+        eprintln!("error: interrupted; temporary output files removed");
+        std::process::exit(130);
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        log::warn!("cannot install the signal handler that removes partial files: {e}");
     }
 }

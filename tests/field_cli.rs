@@ -160,7 +160,7 @@ fn positions_from_a_catalog_a_dataset_or_a_positions_file() {
         .unwrap();
     for input in [&catalog, &positions] {
         let out = dir.path().join("out.h5");
-        field_ok(&model, &["--at", s(input), "--out", s(&out)]);
+        field_ok(&model, &["--at", s(input), "--out", s(&out), "--force"]);
         let f = H5File::open(&out).unwrap();
         assert_eq!(read(&f, "/field/x"), (x.clone(), vec![x.len() / 3, 3]));
         let a = read(&f, "/field/acceleration").0;

@@ -291,14 +291,14 @@ fn field_columns_without_truth_are_named_missing() {
 }
 
 /// Writes `ds` and `cat` under `dir`, runs `validate` with `extra` arguments and plots into
-/// `dir/plots`; returns stdout (asserting success).
+/// `dir/plots` (replacing earlier plots); returns stdout (asserting success).
 fn run_cli(dir: &Path, ds: &StreamsDataset, cat: &Catalog, extra: &[&str]) -> String {
     let (c, t, p) = (dir.join("catalog.h5"), dir.join("truth.h5"), dir.join("plots"));
     ds.write(&t).unwrap();
     cat.write(&c).unwrap();
     let s = |p: &Path| p.display().to_string();
     let (c, t, p) = (s(&c), s(&t), s(&p));
-    let mut args = vec!["validate", &c, "--truth", &t, "--plots", &p];
+    let mut args = vec!["validate", &c, "--truth", &t, "--plots", &p, "--force"];
     args.extend(extra);
     let out = actionfinder(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -34,6 +34,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use crate::partial::Partial;
 use hdf5_pure as lib;
 use hdf5_reader as fallback;
 use rayon::prelude::*;
@@ -562,22 +563,18 @@ impl<'a> H5Writer<'a> {
         let tree = self.tree(file)?;
         let mut builder = lib::FileBuilder::new();
         emit_group(&mut builder, &tree);
-        let tmp = temporary_path(file);
-        let written = guard(|| builder.write(&tmp)).and_then(|r| r.map_err(|e| e.to_string()));
+        let tmp = Partial::new(file);
+        let written = guard(|| builder.write(tmp.path())).and_then(|r| r.map_err(|e| e.to_string()));
         if let Err(detail) = written {
-            let _ = std::fs::remove_file(&tmp);
             return Err(H5Error::Write {
                 file: file.to_path_buf(),
                 detail,
             });
         }
-        std::fs::rename(&tmp, file).map_err(|source| {
-            let _ = std::fs::remove_file(&tmp);
-            H5Error::Io {
-                file: file.to_path_buf(),
-                action: "cannot write",
-                source,
-            }
+        tmp.commit().map_err(|source| H5Error::Io {
+            file: file.to_path_buf(),
+            action: "cannot write",
+            source,
         })
     }
 
@@ -616,12 +613,6 @@ fn check_shape(path: &str, spec: &DatasetSpec<'_>) -> Result<(), String> {
         return Err("a dataset cannot be the root group".into());
     }
     Ok(())
-}
-
-fn temporary_path(file: &Path) -> PathBuf {
-    let mut name = file.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.partial", std::process::id()));
-    file.with_file_name(name)
 }
 
 /// Attributes of one object, as given to the writer.

@@ -5,6 +5,7 @@ pub mod center;
 pub mod formats;
 pub mod gadget4;
 pub mod h5;
+pub mod partial;
 pub mod scan;
 pub mod snapshot;
 pub mod track;

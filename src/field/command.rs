@@ -29,6 +29,7 @@ use super::columns::POTENTIAL_ZERO_POINT;
 use super::plots::{self, Curve, Figure, Map, Mark, FIELD_COLOUR, REFERENCE_COLOUR};
 use super::{FieldModel, FieldValues};
 use crate::dataset::{write_root_attrs, DatasetAttrs, StreamsDataset};
+use crate::output::{self, write_atomically, Existing};
 use crate::points::Points;
 
 /// Points per side of a grid when `--grid` gives none.
@@ -42,6 +43,8 @@ const INNER_FRACTION: f64 = 0.04;
 /// Azimuths of a ring, directions of a shell.
 const RING: usize = 16;
 const SHELL: usize = 64;
+/// The potential map's file in the plot folder.
+const MAP_FILE: &str = "potential_map.png";
 /// Points per side of the potential map.
 const MAP_N: usize = 161;
 
@@ -108,6 +111,8 @@ pub struct FieldCommandConfig {
     pub z_height: f64,
     /// `cpu` or `cuda:N`.
     pub device: String,
+    /// Whether an existing output file and plots may be replaced.
+    pub existing: Existing,
 }
 
 /// The field against the reference at the output positions.
@@ -200,7 +205,7 @@ pub fn field_command(cfg: &FieldCommandConfig) -> Result<FieldCommandSummary> {
     })
 }
 
-/// A positive height, and never the input as output.
+/// A positive height, and outputs that are not inputs and do not exist (unless replacing).
 fn check(cfg: &FieldCommandConfig) -> Result<()> {
     if !(cfg.z_height.is_finite() && cfg.z_height > 0.0) {
         bail!(
@@ -208,23 +213,17 @@ fn check(cfg: &FieldCommandConfig) -> Result<()> {
             cfg.z_height
         );
     }
+    let model_files = output::files_in(&cfg.model);
+    let mut inputs: Vec<&Path> = model_files.iter().map(PathBuf::as_path).collect();
     if let Positions::At(input) = &cfg.positions {
-        if same_file(input, &cfg.out) {
-            bail!(
-                "--out {} is the --at input: refusing to overwrite an input",
-                cfg.out.display()
-            );
-        }
+        inputs.push(input);
+    }
+    output::check_file("--out", &cfg.out, &inputs, cfg.existing)?;
+    if let Some(dir) = &cfg.plots {
+        let names: Vec<&str> = PROFILES.iter().map(|p| p.file()).chain([MAP_FILE]).collect();
+        output::check_files_in("--plots", dir, &names, &inputs, cfg.existing)?;
     }
     Ok(())
-}
-
-/// Whether `a` and `b` name the same file (by their canonical paths where both exist).
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 /// The positions of a grid or a file.
@@ -690,12 +689,13 @@ fn write_plots(
     let mut written = Vec::new();
     for data in &profiles.0 {
         let path = dir.join(data.profile.file());
-        plots::profile_png(&path, &data.figure(name)).map_err(|e| plot_error(&path, e))?;
+        write_atomically(&path, |p| plots::profile_png(p, &data.figure(name)))
+            .map_err(|e| plot_error(&path, e))?;
         written.push(path);
     }
     if let Some(map) = potential_map(field, input.extent, reference)? {
-        let path = dir.join("potential_map.png");
-        plots::map_png(&path, &map).map_err(|e| plot_error(&path, e))?;
+        let path = dir.join(MAP_FILE);
+        write_atomically(&path, |p| plots::map_png(p, &map)).map_err(|e| plot_error(&path, e))?;
         written.push(path);
     }
     Ok(written)

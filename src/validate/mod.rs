@@ -41,6 +41,7 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::dataset::StreamsDataset;
+use crate::output::{self, Existing};
 pub use history::{read_history, Epoch, History};
 pub use metrics::{AccelerationErrors, ActionErrors, AngleErrors, FrequencyErrors, PotentialErrors, Spread};
 
@@ -75,6 +76,9 @@ pub enum ValidateError {
     /// A plot could not be written.
     #[error("plot {}: {message}", path.display())]
     Plot { path: PathBuf, message: String },
+    /// The plot folder cannot take the plots (checked before anything is read).
+    #[error("{0}")]
+    Output(String),
 }
 
 /// A value over all points with values and over the trusted ones.
@@ -468,6 +472,8 @@ pub struct ValidateOptions {
     pub plots: Option<PathBuf>,
     /// Model directory for `loss.png`; `None`: the catalog's root attribute `model`, if any.
     pub model: Option<PathBuf>,
+    /// Whether plots already in the folder may be replaced.
+    pub existing: Existing,
 }
 
 /// The outcome of [`validate_files`]: the report, the files it judged and the plots written.
@@ -487,6 +493,13 @@ pub struct ValidateOutput {
 
 /// Reads the catalog and the truth dataset, validates, and writes the plots.
 pub fn validate_files(opts: &ValidateOptions) -> Result<ValidateOutput, ValidateError> {
+    let dir = opts
+        .plots
+        .clone()
+        .unwrap_or_else(|| default_plot_dir(&opts.catalog));
+    let inputs = [opts.catalog.as_path(), opts.truth.as_path()];
+    output::check_files_in("--plots", &dir, &plots::FILES, &inputs, opts.existing)
+        .map_err(|e| ValidateError::Output(format!("{e:#}")))?;
     let catalog = Catalog::read(&opts.catalog)?;
     let truth = StreamsDataset::read(&opts.truth)?;
     let report = validate(&catalog, &truth).map_err(|e| ValidateError::InFiles {
@@ -494,10 +507,6 @@ pub fn validate_files(opts: &ValidateOptions) -> Result<ValidateOutput, Validate
         truth: opts.truth.clone(),
         cause: Box::new(e),
     })?;
-    let dir = opts
-        .plots
-        .clone()
-        .unwrap_or_else(|| default_plot_dir(&opts.catalog));
     let history = model_history(opts, &catalog)?;
     let written = plots::write_all(&dir, &catalog, &matched_truth(&catalog, &truth), history.as_ref())?;
     let show = |p: &Path| p.display().to_string();

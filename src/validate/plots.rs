@@ -27,6 +27,9 @@ const FLAGGED: RGBColor = RGBColor(214, 39, 40);
 const VALIDATION: RGBColor = RGBColor(255, 127, 14);
 const PANEL: (u32, u32) = (620, 600);
 
+/// The PNG files [`write_all`] may write.
+pub const FILES: [&str; 4] = ["actions.png", "angles.png", "field.png", "loss.png"];
+
 /// The PNG files written and the plots left out (with why).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Written {
@@ -79,7 +82,7 @@ pub fn write_all(
 impl Written {
     /// Draws `path` with `draw` and records it.
     fn save(&mut self, path: PathBuf, draw: impl FnOnce(&Path) -> PlotResult) -> Result<(), ValidateError> {
-        draw(&path).map_err(|e| ValidateError::Plot {
+        crate::output::write_atomically(&path, draw).map_err(|e| ValidateError::Plot {
             path: path.clone(),
             message: e.to_string(),
         })?;
