@@ -6,13 +6,16 @@
 pub mod apply;
 pub mod bench;
 pub mod catalog;
+pub mod checkpoints;
 pub mod classic;
 pub mod cli;
 pub mod dataset;
 pub mod demo;
 pub mod device;
+pub mod digest;
 pub mod field;
 pub mod generate;
+pub mod lock;
 pub mod model;
 pub mod nn;
 pub mod plot_style;
