@@ -22,6 +22,7 @@ use rand_pcg::Pcg64;
 use crate::catalog::{Catalog, FLAG_NO_CONVERGENCE, FLAG_UNTRUSTED};
 use crate::classic::action_spread;
 use crate::dataset::StreamsDataset;
+use crate::digest::DataDigest;
 use crate::field::columns::{field_columns, FieldColumns, POTENTIAL_ZERO_POINT};
 use crate::field::FieldModel;
 use crate::model::fixed_point;
@@ -172,7 +173,7 @@ fn read_input(path: &Path, training: &serde_json::Value, subset: Subset) -> Resu
         });
     }
     let mut ds = StreamsDataset::read(path)?;
-    let chosen = chosen_streams(training, subset, ds.n_streams())?;
+    let chosen = chosen_streams(training, subset, &ds)?;
     if let Some(list) = &chosen {
         ds = ds.select(list);
     }
@@ -190,11 +191,13 @@ fn read_input(path: &Path, training: &serde_json::Value, subset: Subset) -> Resu
     Ok(Input { points, t })
 }
 
-/// Streams chosen by `subset` from the split in the model's training record.
+/// Streams chosen by `subset` from the split in the model's training record; `ds` must be
+/// the training data (by the digest the model records; by the stream count for models
+/// without one).
 fn chosen_streams(
     training: &serde_json::Value,
     subset: Subset,
-    streams: usize,
+    ds: &StreamsDataset,
 ) -> Result<Option<Vec<usize>>> {
     let key = match subset {
         Subset::All => return Ok(None),
@@ -205,8 +208,21 @@ fn chosen_streams(
         .context("the model's model.json has no training split to choose streams from")?;
     let total = training["split"]["train"].as_array().map_or(0, Vec::len)
         + training["split"]["validation"].as_array().map_or(0, Vec::len);
-    if total != streams {
-        bail!("the model was trained on {total} streams, the input has {streams}: --subset needs the training dataset");
+    match DataDigest::recorded(training) {
+        Some(trained) => {
+            if let Some(d) = trained.difference(&DataDigest::of(ds)) {
+                bail!("the streams differ from the model's training data: {d} (training data first): --subset needs the training dataset");
+            }
+        }
+        None => {
+            log::warn!(
+                "the model records no digest of its training data: --subset checks only the stream count"
+            );
+            let streams = ds.n_streams();
+            if total != streams {
+                bail!("the model was trained on {total} streams, the input has {streams}: --subset needs the training dataset");
+            }
+        }
     }
     Ok(Some(list))
 }

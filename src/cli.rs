@@ -428,18 +428,32 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Demo(args) => crate::demo::run(&args),
         Command::Train(args) => {
+            use crate::train::output::{ModelOutput, OutputMode};
+            let mode = match (args.resume, args.force) {
+                (true, _) => OutputMode::Resume,
+                (false, true) => OutputMode::Replace,
+                (false, false) => OutputMode::New,
+            };
+            let output = ModelOutput::prepare(&args.out, mode)?;
             let ds = crate::dataset::StreamsDataset::read(&args.dataset)?;
-            let summary = crate::train::train(
+            let mut summary = crate::train::train(
                 &ds,
                 &args.config(),
-                &args.out,
+                output.dir(),
                 args.resume,
                 &args.dataset.display().to_string(),
             )?;
+            let field = args
+                .field
+                .map(|form| {
+                    let cfg = args.field_options.config(form, &args.device);
+                    crate::field::fit::fit_field(output.dir(), &ds, &cfg, false)
+                })
+                .transpose()?;
+            summary.out = output.commit()?;
             println!("{summary}");
-            if let Some(form) = args.field {
-                let cfg = args.field_options.config(form, &args.device);
-                println!("{}", crate::field::fit::fit_field(&args.out, &ds, &cfg, false)?);
+            if let Some(field) = field {
+                println!("{field}");
             }
             Ok(())
         }
@@ -559,9 +573,13 @@ pub struct TrainArgs {
     /// cpu or cuda:N (CUDA needs a build with --features cuda).
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// Continue from the checkpoint in --out.
+    /// Continue from the checkpoint in --out (only --epochs, --checkpoint-every,
+    /// --stop-after and --device may differ from the run's).
     #[arg(long)]
     pub resume: bool,
+    /// Replace an existing model directory.
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
     /// Stop after this many epochs in this session (0 = never), leaving a checkpoint for
     /// --resume (for batch jobs with wall-time limits).
     #[arg(long, default_value_t = 0)]
@@ -659,7 +677,8 @@ pub struct FitFieldArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// Continue from the field checkpoint in MODEL_DIR.
+    /// Continue from the field checkpoint in MODEL_DIR (only --field-epochs,
+    /// --checkpoint-every, --stop-after and --device may differ from the pass's).
     #[arg(long)]
     pub resume: bool,
     /// Checkpoint every this many field epochs (0 = never).

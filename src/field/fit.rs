@@ -15,6 +15,8 @@ use super::loss::{self, FieldRows, LossWeights, Penalty, Scales};
 use super::run::{restore, snapshot};
 use super::{run, spec_for, FieldForm, FieldModel};
 use crate::dataset::StreamsDataset;
+use crate::digest::DataDigest;
+use crate::lock::DirLock;
 use crate::model::jet::{model_jets, MapJet};
 use crate::model::Model;
 use crate::nn::{widths, Activation};
@@ -153,7 +155,7 @@ pub(crate) struct PassData {
 }
 
 /// Learn the field for the model in `model_dir` from the streams of `ds` and add it to
-/// the directory.
+/// the directory, which is locked meanwhile (see [`crate::lock`]).
 /// With `resume`, continue from the checkpoint in `model_dir` when there is one.
 pub fn fit_field(
     model_dir: &Path,
@@ -164,8 +166,10 @@ pub fn fit_field(
     check(cfg)?;
     let started = Instant::now();
     let device = crate::device::parse(&cfg.device)?;
+    let _lock = DirLock::acquire(model_dir)?;
     let (model, training) = Model::load(model_dir, &device)?;
-    let data = pass_data(&model, &training, ds, &device)?;
+    let identity = run::identity(model_dir, ds, cfg)?;
+    let data = pass_data(&model, &training, ds, &identity.data, &device)?;
     let mut spec = spec_for(
         &model,
         cfg.form,
@@ -175,15 +179,14 @@ pub fn fit_field(
     spec.outer_radius = Some(outer_radius(ds, &data));
     let field = FieldModel::new(spec, &device, cfg.seed)?;
     let mut state = match resume {
-        true => run::load(model_dir, &field, cfg, ds.n_streams())?,
+        true => run::load(model_dir, &field, &identity)?,
         false => None,
     };
     let state = match state.take() {
         Some(s) => s,
         None => run::LoopState::new(&field, held_out_loss(&field, &data.validation, cfg)?)?,
     };
-    let (history, best_epoch) =
-        run::train_loop(&field, &data, cfg, started, state, model_dir, ds.n_streams())?;
+    let (history, best_epoch) = run::train_loop(&field, &data, cfg, started, state, model_dir, &identity)?;
     let mut val_loss = held_out_loss(&field, &data.validation, cfg)?;
     // The polish needs residuals affine in the output layer: L2, and no symmetry term.
     let affine = cfg.penalty == Penalty::L2 && cfg.weights.symmetry == 0.0;
@@ -237,6 +240,7 @@ fn pass_data(
     model: &Model,
     training: &serde_json::Value,
     ds: &StreamsDataset,
+    data: &DataDigest,
     dev: &Device,
 ) -> Result<PassData> {
     let n = ds.n_stars();
@@ -248,7 +252,7 @@ fn pass_data(
     let split =
         |key: &str| -> Option<Vec<usize>> { serde_json::from_value(training["split"][key].clone()).ok() };
     let (mut train, mut val) = match (split("train"), split("validation")) {
-        (Some(t), Some(v)) if t.len() + v.len() == ds.n_streams() => (t, v),
+        (Some(t), Some(v)) if trained_on(training, data, t.len() + v.len()) => (t, v),
         _ => {
             log::warn!("the dataset is not the one the action map was trained on: every stream trains the field, none is held out");
             ((0..ds.n_streams()).collect(), Vec::new())
@@ -293,6 +297,12 @@ fn pass_data(
         train_list: train.clone(),
         val_streams: if val.is_empty() { train } else { val },
     })
+}
+
+/// Whether `data` is what the action map was trained on: its digest is the one in the
+/// model's training record (models without one: the split covers as many streams).
+fn trained_on(training: &serde_json::Value, data: &DataDigest, split_streams: usize) -> bool {
+    DataDigest::recorded(training).map_or(split_streams == data.streams, |r| r == *data)
 }
 
 /// Polish the output layer on the training streams; keep it only if the held-out loss does

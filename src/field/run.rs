@@ -1,11 +1,12 @@
 //! The field pass's epochs and its checkpoints: Adam over mini-batches of whole streams, the
 //! best held-out weights kept, and `MODEL_DIR/field_checkpoint/` (`state.safetensors`: current
 //! weights, Adam's moments, best weights; `state.json`: epoch, Adam's step, history, best epoch
-//! and loss, options, stream count) written every few epochs, so `--resume` continues exactly
-//! (per-epoch batch orders derive from the seed and the epoch).
+//! and loss; the manifest of [`crate::checkpoints`], which keeps `field_checkpoint.previous/`
+//! too) written every few epochs, so `--resume` continues exactly (per-epoch batch orders
+//! derive from the seed and the epoch).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -18,9 +19,13 @@ use serde::{Deserialize, Serialize};
 use super::fit::{held_out_loss, FieldConfig, FieldEpoch, PassData};
 use super::loss::{self, FieldRows};
 use super::FieldModel;
+use crate::checkpoints::{Checkpoints, Identity};
+use crate::dataset::StreamsDataset;
+use crate::digest::DataDigest;
 use crate::train::adam::Adam;
 
-const DIR: &str = "field_checkpoint";
+/// The field checkpoint's directory name in the model directory.
+pub const NAME: &str = "field_checkpoint";
 const TENSORS: &str = "state.safetensors";
 const STATE: &str = "state.json";
 
@@ -40,8 +45,6 @@ struct Saved {
     history: Vec<FieldEpoch>,
     best_epoch: usize,
     best_val_loss: f64,
-    options: FieldConfig,
-    streams: usize,
 }
 
 impl LoopState {
@@ -65,7 +68,7 @@ pub(crate) fn train_loop(
     started: Instant,
     mut state: LoopState,
     model_dir: &Path,
-    streams: usize,
+    identity: &Identity,
 ) -> Result<(Vec<FieldEpoch>, usize)> {
     let offset = state.history.last().map_or(0.0, |r| r.wall_s);
     let first = state.epoch;
@@ -76,7 +79,7 @@ pub(crate) fn train_loop(
                 "field: stopping after {} epochs as asked; continue with --resume",
                 cfg.stop_after
             );
-            save(model_dir, field, &state, cfg, streams)?;
+            save(model_dir, field, &state, identity)?;
             break;
         }
         let (train_loss, val_loss) = epoch(field, data, cfg, &mut state)?;
@@ -94,7 +97,7 @@ pub(crate) fn train_loop(
         bar.set_position(state.epoch as u64);
         bar.set_message(format!("loss {train_loss:.3e} val {val_loss:.3e}"));
         if cfg.checkpoint_every > 0 && state.epoch.is_multiple_of(cfg.checkpoint_every) {
-            save(model_dir, field, &state, cfg, streams)?;
+            save(model_dir, field, &state, identity)?;
         }
         if cfg.patience > 0 && state.epoch >= state.best.0 + cfg.patience {
             log::info!(
@@ -185,73 +188,52 @@ pub fn restore(field: &FieldModel, values: &[Tensor]) -> Result<()> {
     Ok(())
 }
 
-fn dir(model_dir: &Path) -> PathBuf {
-    model_dir.join(DIR)
+/// The field pass's checkpoints in `model_dir`.
+pub fn store(model_dir: &Path) -> Checkpoints {
+    Checkpoints::new(model_dir, NAME)
 }
 
-/// Write the checkpoint: tensors first, the json (which says a checkpoint exists) last.
-fn save(
-    model_dir: &Path,
-    field: &FieldModel,
-    state: &LoopState,
-    cfg: &FieldConfig,
-    streams: usize,
-) -> Result<()> {
-    let dir = dir(model_dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let (moments, adam_step) = state.adam.state();
-    let mut tensors: HashMap<String, Tensor> = moments.into_iter().collect();
-    for ((name, var), best) in field.vars().iter().zip(&state.best.2) {
-        tensors.insert(format!("current.{name}"), var.as_tensor().clone());
-        tensors.insert(format!("best.{name}"), best.clone());
-    }
-    candle_core::safetensors::save(&tensors, dir.join(TENSORS))?;
-    let saved = Saved {
-        epoch: state.epoch,
-        adam_step,
-        history: state.history.clone(),
-        best_epoch: state.best.0,
-        best_val_loss: state.best.1,
-        options: cfg.clone(),
-        streams,
-    };
-    std::fs::write(dir.join(STATE), serde_json::to_string_pretty(&saved)?)
-        .with_context(|| format!("writing {}", dir.join(STATE).display()))
+/// What a field checkpoint must match to be resumed: the streams `ds`, the options `cfg`
+/// and the action map the pass learns from (its weights file in `model_dir`).
+pub(crate) fn identity(model_dir: &Path, ds: &StreamsDataset, cfg: &FieldConfig) -> Result<Identity> {
+    let map = crate::digest::file(&model_dir.join(crate::model::WEIGHTS_FILE))?;
+    Ok(Identity::new(DataDigest::of(ds), cfg)?.with("action_map_weights", map))
+}
+
+/// Write the checkpoint of `state`.
+fn save(model_dir: &Path, field: &FieldModel, state: &LoopState, identity: &Identity) -> Result<()> {
+    store(model_dir).save(state.epoch, identity, |dir| {
+        let (moments, adam_step) = state.adam.state();
+        let mut tensors: HashMap<String, Tensor> = moments.into_iter().collect();
+        for ((name, var), best) in field.vars().iter().zip(&state.best.2) {
+            tensors.insert(format!("current.{name}"), var.as_tensor().clone());
+            tensors.insert(format!("best.{name}"), best.clone());
+        }
+        candle_core::safetensors::save(&tensors, dir.join(TENSORS))?;
+        let saved = Saved {
+            epoch: state.epoch,
+            adam_step,
+            history: state.history.clone(),
+            best_epoch: state.best.0,
+            best_val_loss: state.best.1,
+        };
+        std::fs::write(dir.join(STATE), serde_json::to_string_pretty(&saved)?)
+            .with_context(|| format!("writing {}", dir.join(STATE).display()))
+    })
 }
 
 /// The pass saved under `model_dir` (weights set into `field`), or `None` when there is no
-/// checkpoint. The options must be the run's own, but for epochs, checkpoint interval and
-/// `stop_after`; the dataset must have as many streams.
-pub fn load(
-    model_dir: &Path,
-    field: &FieldModel,
-    cfg: &FieldConfig,
-    streams: usize,
-) -> Result<Option<LoopState>> {
-    let dir = dir(model_dir);
-    let path = dir.join(STATE);
-    if !path.exists() {
-        log::info!("no field checkpoint in {}: starting afresh", dir.display());
+/// checkpoint. It must have been made with `identity` (see [`identity`]).
+pub fn load(model_dir: &Path, field: &FieldModel, identity: &Identity) -> Result<Option<LoopState>> {
+    let Some((dir, _)) = store(model_dir).load(identity)? else {
+        log::info!("no field checkpoint in {}: starting afresh", model_dir.display());
         return Ok(None);
-    }
+    };
+    let path = dir.join(STATE);
     let saved: Saved = serde_json::from_str(
         &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
     )
     .with_context(|| format!("parsing {}", path.display()))?;
-    let comparable = |c: &FieldConfig| FieldConfig {
-        epochs: 0,
-        checkpoint_every: 0,
-        stop_after: 0,
-        ..c.clone()
-    };
-    if comparable(&saved.options) != comparable(cfg) || saved.streams != streams {
-        bail!(
-            "field checkpoint {} was made with other options or data ({} streams); resume with the same \
-             options and dataset, or remove the folder to start afresh",
-            dir.display(),
-            saved.streams
-        );
-    }
     let tensors = candle_core::safetensors::load(dir.join(TENSORS), &Device::Cpu)
         .with_context(|| format!("reading {}", dir.join(TENSORS).display()))?;
     let get = |key: String| -> Result<Tensor> {

@@ -1,11 +1,13 @@
-//! Checkpoints for `--resume`: `MODEL_DIR/checkpoint/` holds the current model as a model
-//! directory, `optimizer.safetensors` (Adam's moments, the best weights so far and the
-//! per-stream `J'` warm starts) and `state.json` (epoch, history, best epoch, options).
-//! With the per-epoch generators derived from the seed, a resumed run continues exactly. The
-//! checkpoint is kept after the last epoch, so `--resume --epochs M` also extends a run.
+//! Checkpoints for `--resume` (atomic and verified by [`crate::checkpoints`]):
+//! `MODEL_DIR/checkpoint/` holds the current model as a model directory,
+//! `optimizer.safetensors` (Adam's moments, the best weights so far and the per-stream `J'`
+//! warm starts), `state.json` (epoch, history, best epoch) and the manifest;
+//! `checkpoint.previous/` the one before. With the per-epoch generators derived from the
+//! seed, a resumed run continues exactly. The checkpoint is kept after the last epoch, so
+//! `--resume --epochs M` also extends a run.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
@@ -14,10 +16,13 @@ use serde::{Deserialize, Serialize};
 use super::adam::Adam;
 use super::data::TrainingData;
 use super::{refresh_streams, EpochRecord, Run, TrainConfig};
+use crate::checkpoints::{Checkpoints, Identity};
 use crate::dataset::StreamsDataset;
+use crate::digest::DataDigest;
 use crate::model::Model;
 
-const DIR: &str = "checkpoint";
+/// The checkpoint's directory name in the model directory.
+pub const NAME: &str = "checkpoint";
 const OPTIMIZER: &str = "optimizer.safetensors";
 const STATE: &str = "state.json";
 
@@ -28,78 +33,66 @@ struct State {
     history: Vec<EpochRecord>,
     best_epoch: usize,
     best_val_loss: f64,
-    options: TrainConfig,
-    streams: usize,
 }
 
-fn dir(out: &Path) -> PathBuf {
-    out.join(DIR)
+/// The action map's checkpoints in `out`.
+pub fn store(out: &Path) -> Checkpoints {
+    Checkpoints::new(out, NAME)
+}
+
+/// What a checkpoint of training on `ds` with `cfg` must match to be resumed.
+pub(crate) fn identity(ds: &StreamsDataset, cfg: &TrainConfig) -> Result<Identity> {
+    Identity::new(DataDigest::of(ds), cfg)
 }
 
 /// Write the checkpoint of `run` under `out`.
-pub(crate) fn save(out: &Path, run: &Run, cfg: &TrainConfig) -> Result<()> {
-    let dir = dir(out);
-    run.model.save(&dir, &serde_json::json!({"checkpoint": true}))?;
-    let (moments, adam_step) = run.adam.state();
-    let mut tensors: HashMap<String, Tensor> = moments.into_iter().collect();
+pub(crate) fn save(out: &Path, run: &Run, identity: &Identity) -> Result<()> {
     let Some((best_epoch, best_val_loss, best)) = &run.best else {
         bail!("checkpoint before the first epoch");
     };
-    for (name, t) in best {
-        tensors.insert(format!("best.{name}"), t.clone());
-    }
-    let n = run.j_cache.len() / 3;
-    tensors.insert(
-        "j_cache".into(),
-        Tensor::from_slice(&run.j_cache, (n, 3), &Device::Cpu)?,
-    );
-    candle_core::safetensors::save(&tensors, dir.join(OPTIMIZER))?;
-    let state = State {
-        epoch: run.epoch,
-        adam_step,
-        history: run.history.clone(),
-        best_epoch: *best_epoch,
-        best_val_loss: *best_val_loss,
-        options: cfg.clone(),
-        streams: n,
-    };
-    std::fs::write(dir.join(STATE), serde_json::to_string_pretty(&state)?)
-        .with_context(|| format!("writing {}", dir.join(STATE).display()))
+    store(out).save(run.epoch, identity, |dir| {
+        run.model.save(dir, &serde_json::json!({"checkpoint": true}))?;
+        let (moments, adam_step) = run.adam.state();
+        let mut tensors: HashMap<String, Tensor> = moments.into_iter().collect();
+        for (name, t) in best {
+            tensors.insert(format!("best.{name}"), t.clone());
+        }
+        let n = run.j_cache.len() / 3;
+        tensors.insert(
+            "j_cache".into(),
+            Tensor::from_slice(&run.j_cache, (n, 3), &Device::Cpu)?,
+        );
+        candle_core::safetensors::save(&tensors, dir.join(OPTIMIZER))?;
+        let state = State {
+            epoch: run.epoch,
+            adam_step,
+            history: run.history.clone(),
+            best_epoch: *best_epoch,
+            best_val_loss: *best_val_loss,
+        };
+        std::fs::write(dir.join(STATE), serde_json::to_string_pretty(&state)?)
+            .with_context(|| format!("writing {}", dir.join(STATE).display()))
+    })
 }
 
-/// The run saved under `out`, or `None` when there is no checkpoint. The options must be the
-/// run's own (only the number of epochs and the checkpoint interval may change).
+/// The run saved under `out`, or `None` when there is no checkpoint. The checkpoint must
+/// have been made on `ds` with `cfg` (as `identity` states).
 pub(crate) fn load(
     out: &Path,
     ds: &StreamsDataset,
     cfg: &TrainConfig,
+    identity: &Identity,
     device: &Device,
 ) -> Result<Option<Run>> {
-    let dir = dir(out);
-    let state_path = dir.join(STATE);
-    if !state_path.exists() {
-        log::info!("no checkpoint in {}: starting afresh", dir.display());
+    let Some((dir, _)) = store(out).load(identity)? else {
+        log::info!("no checkpoint in {}: starting afresh", out.display());
         return Ok(None);
-    }
+    };
+    let state_path = dir.join(STATE);
     let text =
         std::fs::read_to_string(&state_path).with_context(|| format!("reading {}", state_path.display()))?;
     let state: State =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", state_path.display()))?;
-    let comparable = |c: &TrainConfig| TrainConfig {
-        epochs: 0,
-        checkpoint_every: 0,
-        stop_after: 0,
-        ..c.clone()
-    };
-    if comparable(&state.options) != comparable(cfg) || state.streams != ds.n_streams() {
-        bail!(
-            "checkpoint {} was made with other options or data ({} streams, {:?}); \
-             resume with the same options, or remove the folder to start afresh",
-            dir.display(),
-            state.streams,
-            state.options
-        );
-    }
     let (model, _) = Model::load(&dir, device)?;
     let tensors = candle_core::safetensors::load(dir.join(OPTIMIZER), device)
         .with_context(|| format!("reading {}", dir.join(OPTIMIZER).display()))?;

@@ -7,6 +7,7 @@ pub mod adam;
 pub mod checkpoint;
 pub mod data;
 pub mod loss;
+pub mod output;
 pub mod step_bench;
 
 use std::fmt;
@@ -20,7 +21,9 @@ use rand::SeedableRng;
 use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoints::Identity;
 use crate::dataset::StreamsDataset;
+use crate::lock::DirLock;
 use crate::model::fixed_point::{self, FixedPoint};
 use crate::model::toy::{self, min_mass, BOUND_MARGIN};
 use crate::model::transform::{angle_inputs, Nets};
@@ -189,8 +192,9 @@ pub(crate) struct Run {
     pub epoch: usize,
 }
 
-/// Train on `ds` and write the model directory `out`; with `resume`, continue from the
-/// checkpoint in `out` when there is one.
+/// Train on `ds` and write the model directory `out` (created if need be, and locked while
+/// training: see [`crate::lock`]); with `resume`, continue from the checkpoint in `out` when
+/// there is one. Whether `out` may be written at all is [`output::ModelOutput`]'s question.
 pub fn train(
     ds: &StreamsDataset,
     cfg: &TrainConfig,
@@ -200,9 +204,12 @@ pub fn train(
 ) -> Result<TrainSummary> {
     check_config(cfg)?;
     let device = crate::device::parse(&cfg.device)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let _lock = DirLock::acquire(out)?;
+    let identity = checkpoint::identity(ds, cfg)?;
     let started = Instant::now();
     let mut run = match resume
-        .then(|| checkpoint::load(out, ds, cfg, &device))
+        .then(|| checkpoint::load(out, ds, cfg, &identity, &device))
         .transpose()?
     {
         Some(Some(run)) => run,
@@ -237,7 +244,7 @@ pub fn train(
             "loss {train_loss:.3e} val {val_loss:.3e} spread {val_spread:.3}"
         ));
         if cfg.checkpoint_every > 0 && run.epoch % cfg.checkpoint_every == 0 {
-            checkpoint::save(out, &run, cfg)?;
+            checkpoint::save(out, &run, &identity)?;
         }
         if stalled(&run, cfg) {
             log::info!("no better validation loss for {} epochs: stopping", cfg.patience);
@@ -245,7 +252,7 @@ pub fn train(
         }
     }
     bar.finish_and_clear();
-    finish(run, cfg, out, source, &device)
+    finish(run, cfg, out, source, &device, &identity)
 }
 
 fn check_config(cfg: &TrainConfig) -> Result<()> {
@@ -567,8 +574,9 @@ fn finish(
     out: &Path,
     source: &str,
     device: &Device,
+    identity: &Identity,
 ) -> Result<TrainSummary> {
-    checkpoint::save(out, &run, cfg)?;
+    checkpoint::save(out, &run, identity)?;
     let (best_epoch, best_val, snapshot) = run.best.take().context("no epoch finished")?;
     run.model.restore(&snapshot)?;
     refresh_streams(&mut run)?;
@@ -590,6 +598,7 @@ fn finish(
         "wall_s": wall_s,
         "device": crate::device::describe(device),
         "dataset": source,
+        "data": identity.data,
         "options": cfg,
         "split": {"train": run.data.train, "validation": run.data.validation},
         "trust": {"min_coverage": cfg.min_coverage, "flagged_streams": flagged},
