@@ -468,6 +468,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::FitField(args) => {
+            args.check_existing()?;
             let ds = crate::dataset::StreamsDataset::read(&args.dataset)?;
             let cfg = crate::field::fit::FieldConfig {
                 checkpoint_every: args.checkpoint_every,
@@ -688,6 +689,23 @@ pub struct FitFieldArgs {
     /// for --resume.
     #[arg(long, default_value_t = 0)]
     pub stop_after: usize,
+    /// Replace a field the model directory holds already.
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
+}
+
+impl FitFieldArgs {
+    /// Refuses to replace a learned field unless `--force` (or `--resume` to continue it).
+    fn check_existing(&self) -> Result<()> {
+        if crate::field::FieldModel::exists(&self.model) && !(self.force || self.resume) {
+            bail!(
+                "{} holds a learned field already ({}); pass --force to replace it or --resume to continue its pass",
+                self.model.display(),
+                crate::field::FIELD_JSON
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `actionfinder field`.

@@ -283,3 +283,17 @@ fn a_signal_ends_a_run_cleanly() {
     let left = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(left, 0, "no output, no partial file");
 }
+
+#[test]
+fn a_learned_field_is_replaced_only_with_force_or_resumed() {
+    use actionfinder::field::{spec_for, FieldForm, FieldModel};
+    let dir = tempfile::tempdir().unwrap();
+    let (input, model_dir) = (streams(dir.path()), model(dir.path()));
+    let model = Model::load(&model_dir, &Device::Cpu).unwrap().0;
+    let spec = spec_for(&model, FieldForm::Potential, vec![8], actionfinder::nn::Activation::Silu).unwrap();
+    FieldModel::new(spec, &Device::Cpu, 1).unwrap().save(&model_dir, &json!({})).unwrap();
+    let before = std::fs::read(model_dir.join("field.safetensors")).unwrap();
+    let err = refused(&["fit-field", s(&model_dir), s(&input)]);
+    assert!(err.contains("holds a learned field") && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(model_dir.join("field.safetensors")).unwrap(), before);
+}
