@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod demo;
 pub mod device;
 pub mod field;
+pub mod flags;
 pub mod generate;
 pub mod model;
 pub mod nn;
