@@ -12,6 +12,7 @@ use std::path::Path;
 
 use actionfinder_snapshots::h5::{Dim, H5Error, H5File, H5Writer};
 
+use crate::dataset::units::{read_labelled, read_xv};
 use crate::dataset::{check_root_units, read_attrs, write_root_attrs, DatasetAttrs};
 
 /// Optional per-particle float columns: (name, values per particle, unit, component order).
@@ -130,11 +131,13 @@ impl Catalog {
         w.write(path)
     }
 
-    /// Read a catalog, accepting any subset of the optional columns.
+    /// Read a catalog, accepting any subset of the optional columns; units and component
+    /// orders stated by the file are honoured as for streams datasets (points converted to
+    /// kpc and km/s, permuted columns put in our order, other units refused).
     pub fn read(path: impl AsRef<Path>) -> Result<Self, H5Error> {
         let f = H5File::open(path)?;
         check_root_units(&f)?;
-        let xv = f.read_f64_shaped("/particles/xv", &[Dim::Any("n"), Dim::Is(6)])?;
+        let xv = read_xv(&f, "/particles/xv", &[Dim::Any("n"), Dim::Is(6)])?;
         let n = xv.shape[0];
         let mut cat = Catalog::new(xv.data);
         let read_u64 = |name: &str| -> Result<Option<Vec<u64>>, H5Error> {
@@ -147,7 +150,7 @@ impl Catalog {
         cat.ids = read_u64("ids")?;
         cat.stream = read_u64("stream")?;
         cat.flag = read_u64("flag")?.map(|v| v.into_iter().map(|x| x.min(u32::MAX as u64) as u32).collect());
-        for (name, width, _, _) in COLUMNS {
+        for (name, width, unit, order) in COLUMNS {
             let p = format!("/particles/{name}");
             if f.exists(&p) {
                 let dims: &[Dim] = if width == 1 {
@@ -155,8 +158,9 @@ impl Catalog {
                 } else {
                     &[Dim::Named("n", n), Dim::Is(width)]
                 };
-                cat.columns
-                    .insert(name.to_string(), f.read_f64_shaped(&p, dims)?.data);
+                let order: Option<Vec<&str>> = order.map(|o| o.split(',').collect());
+                let values = read_labelled(&f, &p, dims, unit, order.as_deref())?;
+                cat.columns.insert(name.to_string(), values.data);
             }
         }
         cat.attrs = read_attrs(&f)?;

@@ -13,6 +13,7 @@ use actionfinder_integrators::potential::{spec, Potential, Symmetry};
 use anyhow::{bail, Context, Result};
 
 use crate::catalog::Catalog;
+use crate::dataset::checks::MAX_POSITION_KPC;
 use crate::points::Points;
 use crate::progress;
 
@@ -46,12 +47,12 @@ impl FromStr for Method {
             .trim()
             .strip_prefix("staeckel:delta=")
             .and_then(|d| d.parse::<f64>().ok())
-            .filter(|d| d.is_finite() && *d > 0.0);
+            .filter(|d| d.is_finite() && *d > 0.0 && *d <= MAX_POSITION_KPC);
         match delta {
             Some(d) => Ok(Method::Staeckel { delta: Some(d) }),
             None => bail!(
                 "unknown method '{s}': expected auto, isochrone, spherical, staeckel or staeckel:delta=D \
-                 (D > 0, kpc)"
+                 (0 < D <= {MAX_POSITION_KPC:e} kpc)"
             ),
         }
     }

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use actionfinder_integrators::integrate::{IntegrationOptions, Scheme, StepSize};
 use actionfinder_integrators::units::gyr_to_internal;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::dataset::checks::{MAX_POSITION_KPC, MAX_SPEED_KMS};
+use crate::flags::{in_range, positive};
 use crate::generate::{self, GenerateConfig, SnapshotPlan};
 use crate::output::{self, Existing};
 use crate::recipe::Recipe;
@@ -173,6 +175,34 @@ pub struct RecipeOptions {
     pub truncate: Option<f64>,
 }
 
+impl RecipeOptions {
+    /// Every recipe option in its range (those of other recipes too: a nonsense value is
+    /// refused rather than ignored), each refusal naming the flag.
+    pub fn check(&self) -> Result<()> {
+        in_range("--rmin", self.rmin, 0.0, MAX_POSITION_KPC)?;
+        positive("--rmax", self.rmax, MAX_POSITION_KPC)?;
+        if self.rmax < self.rmin {
+            bail!(
+                "--rmax {} is below --rmin {}: radii are drawn from [--rmin, --rmax]",
+                self.rmax,
+                self.rmin
+            );
+        }
+        positive("--scale-length", self.scale_length, MAX_POSITION_KPC)?;
+        if let Some(r) = self.truncate {
+            positive("--truncate", r, MAX_POSITION_KPC)?;
+        }
+        for (flag, sigma) in [
+            ("--sigma", self.sigma),
+            ("--sigma-r", self.sigma_r),
+            ("--sigma-z", self.sigma_z),
+        ] {
+            in_range(flag, sigma, 0.0, MAX_SPEED_KMS)?;
+        }
+        Ok(())
+    }
+}
+
 /// How orbits are integrated.
 #[derive(Args, Debug, Clone)]
 pub struct IntegrationArgs {
@@ -193,8 +223,10 @@ impl IntegrationArgs {
         let step = match self.dt {
             Some(dt) if dt > 0.0 && dt.is_finite() => StepSize::Fixed(gyr_to_internal(dt)),
             Some(dt) => bail!("--dt must be a positive number of Gyr, got {dt}"),
-            None if self.energy_tolerance > 0.0 => StepSize::auto(self.energy_tolerance),
-            None => bail!("--energy-tolerance must be > 0, got {}", self.energy_tolerance),
+            None => {
+                positive("--energy-tolerance", self.energy_tolerance, 1.0)?;
+                StepSize::auto(self.energy_tolerance)
+            }
         };
         Ok(IntegrationOptions {
             scheme: self.integrator.into(),
@@ -299,12 +331,17 @@ pub struct UnitArgs {
     pub time_unit: Option<f64>,
 }
 
+/// Smallest and largest unit override: from below a metre to beyond any universe, in kpc,
+/// km/s, Msun or Gyr per simulation unit.
+const MIN_UNIT: f64 = 1e-30;
+const MAX_UNIT: f64 = 1e30;
+
 impl UnitArgs {
-    /// The overrides, each checked to be a positive finite number.
+    /// The overrides, each checked to lie in `[MIN_UNIT, MAX_UNIT]`.
     pub fn overrides(&self) -> Result<UnitOverrides> {
         let check = |flag: &str, v: Option<f64>| match v {
-            Some(x) if !(x.is_finite() && x > 0.0) => bail!("{flag} must be a positive number, got {x}"),
-            v => Ok(v),
+            Some(x) => in_range(flag, x, MIN_UNIT, MAX_UNIT).map(|()| v),
+            None => Ok(None),
         };
         Ok(UnitOverrides {
             length_kpc: check("--length-unit", self.length_unit)?,
@@ -370,6 +407,7 @@ impl GenerateArgs {
     /// The generation job these arguments describe.
     pub fn config(&self) -> Result<GenerateConfig> {
         let o = &self.recipe_options;
+        o.check()?;
         let recipe = match self.recipe {
             RecipeName::Equilibrium => Recipe::Equilibrium { truncate: o.truncate },
             RecipeName::Halo => Recipe::Halo {
@@ -428,6 +466,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Demo(args) => crate::demo::run(&args),
         Command::Train(args) => {
+            if let Some(form) = args.field {
+                crate::field::fit::check(&args.field_options.config(form, &args.device))?;
+            }
             use crate::train::output::{ModelOutput, OutputMode};
             let mode = match (args.resume, args.force) {
                 (true, _) => OutputMode::Resume,
@@ -470,6 +511,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::FitField(args) => {
             args.check_existing()?;
             let ds = crate::dataset::StreamsDataset::read(&args.dataset)?;
+            crate::dataset::checks::check_learnable(&ds)
+                .with_context(|| format!("dataset {}", args.dataset.display()))?;
             let cfg = crate::field::fit::FieldConfig {
                 checkpoint_every: args.checkpoint_every,
                 stop_after: args.stop_after,

@@ -14,18 +14,29 @@
 //!   `component_order` where it has components).
 //!
 //! Reading accepts any subset of the optional parts (files made by AGAMA and galpy are used
-//! to judge the project). Times are converted to Gyr from the file's stated time unit
-//! (`unit` of `/streams/t`, else the root `time_unit`; AGAMA writes kpc/(km/s)), and unit
-//! attributes that disagree with ours are refused rather than misread. `xv` and `t` must be
-//! finite; truth and baselines may hold NaN (a value the generator could not compute).
-//! Unknown root attributes are kept in [`DatasetAttrs::extra`] and written back.
+//! to judge the project). Units and component orders stated in the file are honoured
+//! ([`units`]): points are converted to kpc and km/s (`unit` of `/streams/xv`, e.g.
+//! `"pc (x,y,z), m/s (vx,vy,vz)"`, else the root `length_unit`/`velocity_unit`), times to Gyr
+//! (`unit` of `/streams/t`, else the root `time_unit`; AGAMA writes kpc/(km/s)), columns stored
+//! in a permutation of our order are put in ours; unit attributes not understood, or of
+//! derived quantities disagreeing with ours, are refused rather than misread. A file holds at
+//! least one stream of one point; `xv` and `t` must be finite and points lie within
+//! [`checks::MAX_POSITION_KPC`] and [`checks::MAX_SPEED_KMS`]; truth and baselines may hold
+//! NaN (a value the generator could not compute). Unknown root attributes are kept in
+//! [`DatasetAttrs::extra`] and written back.
+
+pub mod checks;
+pub(crate) mod units;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use actionfinder_integrators::units::{G, GYR_PER_TIME_UNIT};
+use actionfinder_integrators::units::G;
 use actionfinder_snapshots::h5::{Attr, Dim, H5Error, H5File, H5Writer};
+
+use checks::{check_bounds, check_finite, check_not_empty, check_times};
+use units::{gyr_per_unit, normalise_unit, read_labelled, read_xv, unit_matches};
 
 /// Truth known to the generator, each `None` when absent. Flat row-major arrays.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,6 +144,9 @@ const ROOT_UNITS: [(&str, &str); 9] = [
     ("acceleration_unit", "(km/s)^2/kpc"),
     ("potential_unit", "(km/s)^2"),
 ];
+
+/// Root unit attributes converted from rather than required to be ours.
+const CONVERTED_ROOT_UNITS: [&str; 3] = ["length_unit", "velocity_unit", "time_unit"];
 
 /// Root attributes we write ourselves (not kept in `extra`).
 const KNOWN_ROOT: [&str; 10] = [
@@ -260,14 +274,15 @@ impl StreamsDataset {
         })
     }
 
-    /// Checks that every part has S and N consistent with `xv`, and that `xv` and `t` are
-    /// finite.
+    /// Checks that every part has S and N consistent with `xv`, that there is at least one
+    /// point, that `xv` and `t` are finite and the points within the bounds of [`checks`].
     pub fn validate(&self) -> Result<(), InvalidPart> {
+        check_not_empty(self.n_streams, self.n_stars)?;
         self.check_len("dataset /streams/xv", self.xv.len(), 6)?;
-        check_finite("dataset /streams/xv", &self.xv, self.n_stars, 6)?;
+        check_points(&self.xv, self.n_stars)?;
         if let Some(t) = &self.t {
             self.check_len("dataset /streams/t", t.len(), 1)?;
-            check_finite("dataset /streams/t", t, self.n_stars, 1)?;
+            check_times(t, self.n_stars)?;
         }
         if let Some(ids) = &self.ids {
             if ids.len() != self.n_streams {
@@ -369,10 +384,11 @@ impl StreamsDataset {
     pub fn read(path: impl AsRef<Path>) -> Result<Self, H5Error> {
         let f = H5File::open(path)?;
         check_root_units(&f)?;
-        let xv = f.read_f64_shaped("/streams/xv", &[Dim::Any("S"), Dim::Any("N"), Dim::Is(6)])?;
+        let xv = read_xv(&f, "/streams/xv", &[Dim::Any("S"), Dim::Any("N"), Dim::Is(6)])?;
         let (s, n) = (xv.shape[0], xv.shape[1]);
         let invalid = |e: InvalidPart| f.unexpected(e.object, e.expected, e.found);
-        check_finite("dataset /streams/xv", &xv.data, n, 6).map_err(invalid)?;
+        check_not_empty(s, n).map_err(invalid)?;
+        check_points(&xv.data, n).map_err(invalid)?;
         let mut ds = Self::from_xv(s, n, xv.data).map_err(invalid)?;
         ds.t = read_times(&f, s, n)?;
         if f.exists("/streams/ids") {
@@ -403,22 +419,10 @@ pub(crate) fn write_root_attrs(w: &mut H5Writer<'_>, a: &DatasetAttrs) {
     }
 }
 
-/// Every value finite, else the first offender by stream, star and component.
-fn check_finite(object: &str, data: &[f64], n_stars: usize, per_star: usize) -> Result<(), InvalidPart> {
-    const XV: [&str; 6] = ["x", "y", "z", "vx", "vy", "vz"];
-    let Some(k) = data.iter().position(|v| !v.is_finite()) else {
-        return Ok(());
-    };
-    let star = k / per_star;
-    let mut at = format!("stream {}, star {}", star / n_stars.max(1), star % n_stars.max(1));
-    if per_star == 6 {
-        at.push_str(&format!(", component {}", XV[k % 6]));
-    }
-    Err(InvalidPart {
-        object: object.to_string(),
-        expected: "finite values".into(),
-        found: format!("{} at {at}", data[k]),
-    })
+/// Points (rows of six) finite and within the bounds of [`checks`].
+fn check_points(xv: &[f64], n_stars: usize) -> Result<(), InvalidPart> {
+    check_finite("dataset /streams/xv", xv, n_stars, 6)?;
+    check_bounds("dataset /streams/xv", xv, n_stars)
 }
 
 /// A baseline method name becomes part of a dataset name: no `/`, not empty.
@@ -433,33 +437,11 @@ fn check_method_name(method: &str) -> Result<(), InvalidPart> {
     })
 }
 
-/// Lower-case, without spaces, `*` and `.`, for comparing unit spellings.
-fn normalise_unit(unit: &str) -> String {
-    unit.chars()
-        .filter(|c| !c.is_whitespace() && *c != '*' && *c != '.')
-        .collect::<String>()
-        .to_lowercase()
-}
-
-/// Equivalent spellings of our units.
-fn unit_matches(found: &str, ours: &str) -> bool {
-    let f = normalise_unit(found);
-    let alternatives: &[&str] = match ours {
-        "(km/s)^2/kpc" => &["(km/s)^2/kpc", "km^2/s^2/kpc", "(km/s)**2/kpc"],
-        "(km/s)^2" => &["(km/s)^2", "km^2/s^2", "(km/s)**2"],
-        "km/s/kpc" => &["km/s/kpc", "km/(s*kpc)", "km/(skpc)"],
-        "kpc km/s" => &["kpc km/s", "kpc*km/s", "km/s kpc"],
-        "Msun" => &["msun", "msol", "solar mass"],
-        "rad" => &["rad", "radian", "radians"],
-        other => &[other],
-    };
-    alternatives.iter().any(|a| f.starts_with(&normalise_unit(a)))
-}
-
-/// Unit attributes of the root that contradict ours are refused (time is converted).
+/// Unit attributes of the root that contradict ours are refused (length, velocity and
+/// time are converted where they are used, by [`units`]).
 pub(crate) fn check_root_units(f: &H5File) -> Result<(), H5Error> {
     for (name, ours) in ROOT_UNITS {
-        if name == "time_unit" {
+        if CONVERTED_ROOT_UNITS.contains(&name) {
             continue;
         }
         if let Some(found) = f.attr_opt("/", name)? {
@@ -482,23 +464,6 @@ pub(crate) fn check_root_units(f: &H5File) -> Result<(), H5Error> {
     Ok(())
 }
 
-/// Gyr per unit of a time-unit string, or `None` when not understood.
-fn gyr_per_unit(unit: &str) -> Option<f64> {
-    let u = normalise_unit(unit);
-    if u.starts_with("gyr") {
-        Some(1.0)
-    } else if u.starts_with("myr") {
-        Some(1e-3)
-    } else if ["kpc/(km/s)", "kpc/km/s", "kpcs/km"]
-        .iter()
-        .any(|p| u.starts_with(p))
-    {
-        Some(GYR_PER_TIME_UNIT)
-    } else {
-        None
-    }
-}
-
 /// `/streams/t` in Gyr, converted from the unit the file states (`unit` of the dataset,
 /// else the root `time_unit`; Gyr when neither is given).
 fn read_times(f: &H5File, s: usize, n: usize) -> Result<Option<Vec<f64>>, H5Error> {
@@ -519,9 +484,9 @@ fn read_times(f: &H5File, s: usize, n: usize) -> Result<Option<Vec<f64>>, H5Erro
             .and_then(gyr_per_unit)
             .ok_or_else(|| f.unexpected(object, "a time unit: Gyr, Myr or kpc/(km/s)", unit.to_string()))?,
     };
-    check_finite("dataset /streams/t", &t.data, n, 1)
-        .map_err(|e| f.unexpected(e.object, e.expected, e.found))?;
-    Ok(Some(t.data.into_iter().map(|x| x * factor).collect()))
+    let t: Vec<f64> = t.data.into_iter().map(|x| x * factor).collect();
+    check_times(&t, n).map_err(|e| f.unexpected(e.object, e.expected, e.found))?;
+    Ok(Some(t))
 }
 
 fn read_truth(f: &H5File, s: usize, n: usize) -> Result<Truth, H5Error> {
@@ -532,7 +497,7 @@ fn read_truth(f: &H5File, s: usize, n: usize) -> Result<Truth, H5Error> {
         if !f.exists(&path) {
             return Ok(None);
         }
-        Ok(Some(f.read_f64_shaped(&path, dims)?.data))
+        Ok(Some(read_derived(f, &path, &path, dims)?))
     };
     Ok(Truth {
         actions: read("actions", &three)?,
@@ -541,6 +506,17 @@ fn read_truth(f: &H5File, s: usize, n: usize) -> Result<Truth, H5Error> {
         acceleration: read("acceleration", &three)?,
         potential: read("potential", &one)?,
     })
+}
+
+/// The dataset at `path`, laid out as `LAYOUT` says for `key`: in our unit (a `unit`
+/// attribute saying otherwise is refused) and component order (a permutation is undone).
+fn read_derived(f: &H5File, path: &str, key: &str, dims: &[Dim]) -> Result<Vec<f64>, H5Error> {
+    let (_, unit, order) = LAYOUT
+        .iter()
+        .find(|(p, _, _)| *p == key)
+        .expect("every derived dataset read is in LAYOUT");
+    let order: Option<Vec<&str>> = order.map(|o| o.split(',').collect());
+    Ok(read_labelled(f, path, dims, unit, order.as_deref())?.data)
 }
 
 /// Every `/baseline/<method>_actions`; other baseline datasets are skipped.
@@ -553,7 +529,7 @@ fn read_baselines(f: &H5File, s: usize, n: usize) -> Result<BTreeMap<String, Vec
     for name in f.datasets("/baseline")? {
         match name.strip_suffix("_actions") {
             Some(method) if !method.is_empty() => {
-                let data = f.read_f64_shaped(&format!("/baseline/{name}"), &dims)?.data;
+                let data = read_derived(f, &format!("/baseline/{name}"), "/baseline/*_actions", &dims)?;
                 out.insert(method.to_string(), data);
             }
             _ => log::debug!(

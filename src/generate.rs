@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actionfinder_integrators::actions::ActionAngle;
-use actionfinder_integrators::integrate::{integrate_many, IntegrationOptions, Orbit};
+use actionfinder_integrators::integrate::{integrate_many, IntegrationOptions, Orbit, StepSize};
 use actionfinder_integrators::potential::{spec, Potential, Symmetry};
 use actionfinder_integrators::units::{gyr_to_internal, internal_to_gyr};
 use actionfinder_integrators::PhaseSpace;
@@ -19,6 +19,7 @@ use actionfinder_snapshots::gadget4::{write_snapshot_dir, SnapshotData};
 
 use crate::classic::{self, Method};
 use crate::dataset::StreamsDataset;
+use crate::flags::number;
 use crate::points::Points;
 use crate::progress;
 use crate::recipe::{self, Recipe};
@@ -117,6 +118,10 @@ pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateSummary> {
     })
 }
 
+/// Longest integration (Gyr): some seventy times the age of the universe.
+const MAX_DURATION_GYR: f64 = 1e3;
+
+/// The options in range, each refusal naming the flag.
 fn check(cfg: &GenerateConfig) -> Result<()> {
     if cfg.streams == 0 {
         bail!("--streams must be at least 1");
@@ -126,6 +131,30 @@ fn check(cfg: &GenerateConfig) -> Result<()> {
             "--duration must be a positive number of Gyr, got {}",
             cfg.duration
         );
+    }
+    if cfg.duration > MAX_DURATION_GYR {
+        bail!(
+            "--duration {} Gyr is out of range: expected at most {MAX_DURATION_GYR} Gyr (far beyond the age of the universe)",
+            number(cfg.duration)
+        );
+    }
+    if let TimeSampling::Every { dt } = cfg.sampling {
+        if dt > cfg.duration {
+            bail!(
+                "--every {} Gyr is longer than --duration {} Gyr",
+                number(dt),
+                cfg.duration
+            );
+        }
+    }
+    if let StepSize::Fixed(dt) = cfg.integration.step {
+        if dt > gyr_to_internal(cfg.duration) {
+            bail!(
+                "--dt {} Gyr is longer than --duration {} Gyr",
+                number(internal_to_gyr(dt)),
+                cfg.duration
+            );
+        }
     }
     if cfg.sampling.stars(cfg.duration) == 0 {
         bail!("--stars must be at least 1");

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod device;
 pub mod digest;
 pub mod field;
+pub mod flags;
 pub mod generate;
 pub mod lock;
 pub mod model;

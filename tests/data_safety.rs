@@ -290,10 +290,25 @@ fn a_learned_field_is_replaced_only_with_force_or_resumed() {
     let dir = tempfile::tempdir().unwrap();
     let (input, model_dir) = (streams(dir.path()), model(dir.path()));
     let model = Model::load(&model_dir, &Device::Cpu).unwrap().0;
-    let spec = spec_for(&model, FieldForm::Potential, vec![8], actionfinder::nn::Activation::Silu).unwrap();
-    FieldModel::new(spec, &Device::Cpu, 1).unwrap().save(&model_dir, &json!({})).unwrap();
+    let spec = spec_for(
+        &model,
+        FieldForm::Potential,
+        vec![8],
+        actionfinder::nn::Activation::Silu,
+    )
+    .unwrap();
+    FieldModel::new(spec, &Device::Cpu, 1)
+        .unwrap()
+        .save(&model_dir, &json!({}))
+        .unwrap();
     let before = std::fs::read(model_dir.join("field.safetensors")).unwrap();
     let err = refused(&["fit-field", s(&model_dir), s(&input)]);
-    assert!(err.contains("holds a learned field") && err.contains("--force"), "{err}");
-    assert_eq!(std::fs::read(model_dir.join("field.safetensors")).unwrap(), before);
+    assert!(
+        err.contains("holds a learned field") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(model_dir.join("field.safetensors")).unwrap(),
+        before
+    );
 }

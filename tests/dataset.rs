@@ -241,12 +241,15 @@ fn contradicting_units_are_refused() {
         m.contains("expected a time unit: Gyr, Myr or kpc/(km/s), found \"fortnights\""),
         "{m}"
     );
-    agama_like(&path, "Gyr", &[("velocity_unit", "m/s")]);
+    agama_like(&path, "Gyr", &[("velocity_unit", "furlong/fortnight")]);
     let m = StreamsDataset::read(&path).unwrap_err().to_string();
     assert!(
-        m.contains("attribute velocity_unit of /: expected \"km/s\""),
+        m.contains("attribute velocity_unit of /: expected a velocity unit: km/s"),
         "{m}"
     );
+    agama_like(&path, "Gyr", &[("mass_unit", "kg")]);
+    let m = StreamsDataset::read(&path).unwrap_err().to_string();
+    assert!(m.contains("attribute mass_unit of /: expected \"Msun\""), "{m}");
     agama_like(&path, "Gyr", &[("component_order", "phi,r,z")]);
     let m = StreamsDataset::read(&path).unwrap_err().to_string();
     assert!(
@@ -262,6 +265,15 @@ fn contradicting_units_are_refused() {
         StreamsDataset::read(&path).is_ok(),
         "equivalent spellings are accepted"
     );
+}
+
+#[test]
+fn root_length_and_velocity_units_are_converted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("units.h5");
+    agama_like(&path, "Gyr", &[("velocity_unit", "m/s")]);
+    let ds = StreamsDataset::read(&path).unwrap();
+    assert_eq!(ds.point(0, 0), [1.0, 2.0, 3.0, 4e-3, 5e-3, 6e-3]);
 }
 
 /// Writes a file with our writer, bypassing the dataset's own checks.

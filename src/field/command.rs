@@ -28,7 +28,10 @@ use anyhow::{bail, Context, Result};
 use super::columns::POTENTIAL_ZERO_POINT;
 use super::plots::{self, Curve, Figure, Map, Mark, FIELD_COLOUR, REFERENCE_COLOUR};
 use super::{FieldModel, FieldValues};
+use crate::dataset::checks::MAX_POSITION_KPC;
+use crate::dataset::units;
 use crate::dataset::{write_root_attrs, DatasetAttrs, StreamsDataset};
+use crate::flags::positive;
 use crate::output::{self, write_atomically, Existing};
 use crate::points::Points;
 
@@ -58,17 +61,18 @@ pub struct GridSpec {
 impl FromStr for GridSpec {
     type Err = String;
 
-    /// `RMAX` or `RMAX,N`: `RMAX` positive and finite, `2 <= N <= 4096`.
+    /// `RMAX` or `RMAX,N`: `0 < RMAX <= 1e6` kpc, `2 <= N <= 4096`.
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad =
-            |why: &str| format!("{why}: --grid is RMAX or RMAX,N (RMAX > 0 kpc, 2 <= N <= {MAX_GRID_N})");
+        let bad = |why: &str| {
+            format!("{why}: --grid is RMAX or RMAX,N (0 < RMAX <= {MAX_POSITION_KPC:e} kpc, 2 <= N <= {MAX_GRID_N})")
+        };
         let (rmax, n) = match s.split_once(',') {
             Some((r, n)) => (r, n.trim().parse().map_err(|_| bad("N is not a whole number"))?),
             None => (s, DEFAULT_GRID_N),
         };
         let rmax: f64 = rmax.trim().parse().map_err(|_| bad("RMAX is not a number"))?;
-        if !(rmax.is_finite() && rmax > 0.0) {
-            return Err(bad("RMAX must be positive and finite"));
+        if !(rmax.is_finite() && rmax > 0.0 && rmax <= MAX_POSITION_KPC) {
+            return Err(bad("RMAX is out of range"));
         }
         if !(2..=MAX_GRID_N).contains(&n) {
             return Err(bad("N is out of range"));
@@ -207,12 +211,7 @@ pub fn field_command(cfg: &FieldCommandConfig) -> Result<FieldCommandSummary> {
 
 /// A positive height, and outputs that are not inputs and do not exist (unless replacing).
 fn check(cfg: &FieldCommandConfig) -> Result<()> {
-    if !(cfg.z_height.is_finite() && cfg.z_height > 0.0) {
-        bail!(
-            "--z-height must be a positive number of kpc, got {}",
-            cfg.z_height
-        );
-    }
+    positive("--z-height", cfg.z_height, MAX_POSITION_KPC)?;
     let model_files = output::files_in(&cfg.model);
     let mut inputs: Vec<&Path> = model_files.iter().map(PathBuf::as_path).collect();
     if let Positions::At(input) = &cfg.positions {
@@ -256,7 +255,8 @@ fn read_input(positions: &Positions) -> Result<Input> {
     })
 }
 
-/// Positions (rows of 3) of a streams dataset (with its truth), a catalog or `/positions`.
+/// Positions (rows of 3, kpc) of a streams dataset (with its truth), a catalog or
+/// `/positions` (converted from its stated length unit, columns in its stated order).
 fn read_positions(path: &Path) -> Result<(Vec<f64>, Option<FieldValues>)> {
     let f = H5File::open(path)?;
     if f.has_dataset("/streams/xv") {
@@ -274,8 +274,7 @@ fn read_positions(path: &Path) -> Result<(Vec<f64>, Option<FieldValues>)> {
     }
     if f.has_dataset("/positions") {
         return Ok((
-            f.read_f64_shaped("/positions", &[Dim::Any("n"), Dim::Is(3)])?
-                .data,
+            units::read_positions(&f, "/positions", &[Dim::Any("n"), Dim::Is(3)])?.data,
             None,
         ));
     }

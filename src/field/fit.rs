@@ -14,12 +14,15 @@ use serde::{Deserialize, Serialize};
 use super::loss::{self, FieldRows, LossWeights, Penalty, Scales};
 use super::run::{restore, snapshot};
 use super::{run, spec_for, FieldForm, FieldModel};
+use crate::dataset::checks::check_learnable;
 use crate::dataset::StreamsDataset;
 use crate::digest::DataDigest;
+use crate::flags::{self, at_least_one, in_range, positive};
 use crate::lock::DirLock;
 use crate::model::jet::{model_jets, MapJet};
 use crate::model::Model;
 use crate::nn::{widths, Activation};
+use crate::train::options::{MAX_LEARNING_RATE, MAX_LOSS_WEIGHT};
 
 /// Everything `fit-field` takes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -164,6 +167,7 @@ pub fn fit_field(
     resume: bool,
 ) -> Result<FieldSummary> {
     check(cfg)?;
+    check_learnable(ds).context("the streams dataset")?;
     let started = Instant::now();
     let device = crate::device::parse(&cfg.device)?;
     let _lock = DirLock::acquire(model_dir)?;
@@ -214,22 +218,37 @@ pub fn fit_field(
     Ok(summary)
 }
 
-fn check(cfg: &FieldConfig) -> Result<()> {
-    if cfg.epochs == 0 || cfg.batch_streams == 0 || cfg.width == 0 || cfg.depth == 0 {
-        bail!("--field-epochs, batch size, width and depth must be positive");
-    }
-    if !(cfg.learning_rate > 0.0 && cfg.learning_rate.is_finite()) {
-        bail!("--field-lr must be a positive number, got {}", cfg.learning_rate);
-    }
+/// Every option in its range, each refusal naming the command-line flag.
+pub fn check(cfg: &FieldConfig) -> Result<()> {
+    at_least_one("--field-epochs", cfg.epochs)?;
+    at_least_one("--field-batch-streams", cfg.batch_streams)?;
+    flags::widths(
+        "--field-width",
+        cfg.width,
+        "the field's widest block",
+        cfg.max_width,
+    )?;
+    at_least_one("--field-depth", cfg.depth)?;
+    positive("--field-lr", cfg.learning_rate, MAX_LEARNING_RATE)?;
+    positive(
+        "the final field learning rate",
+        cfg.final_learning_rate,
+        cfg.learning_rate,
+    )?;
     let w = cfg.weights;
-    let valid = |x: f64| x.is_finite() && x >= 0.0;
-    if !(valid(w.actions) && valid(w.energy) && valid(w.frequencies))
-        || w.actions + w.energy + w.frequencies == 0.0
-    {
-        bail!("loss weights must be finite, >= 0 and not all zero: {w:?}");
+    for (flag, weight) in [
+        ("--action-weight", w.actions),
+        ("--energy-weight", w.energy),
+        ("--frequency-weight", w.frequencies),
+        ("--symmetry-weight", w.symmetry),
+    ] {
+        in_range(flag, weight, 0.0, MAX_LOSS_WEIGHT)?;
+    }
+    if w.actions + w.energy + w.frequencies == 0.0 {
+        bail!("--action-weight, --energy-weight and --frequency-weight are all 0: nothing would train the field");
     }
     if cfg.form == FieldForm::Vector && w.actions + w.frequencies == 0.0 {
-        bail!("the vector form has no potential: energy conservation alone cannot train it");
+        bail!("the vector form has no potential: energy conservation alone cannot train it (give --action-weight or --frequency-weight)");
     }
     Ok(())
 }
@@ -244,9 +263,6 @@ fn pass_data(
     dev: &Device,
 ) -> Result<PassData> {
     let n = ds.n_stars();
-    if n < 2 {
-        bail!("streams of {n} point carry nothing to learn a field from: each stream needs two or more points of one orbit");
-    }
     let jets = model_jets(model, &ds.xv)?;
     let complete: Vec<bool> = jets.chunks(n).map(|c| c.iter().all(Option::is_some)).collect();
     let split =

@@ -199,15 +199,15 @@ impl Model {
             .map_err(|e| invalid(dir, format!("cannot write {JSON_FILE}: {e}")))
     }
 
-    /// Read a model directory: the json's architecture, then every weight from the
-    /// safetensors file, which must hold exactly the variables of that architecture (checked
+    /// Read a model directory: the json's architecture, then every weight (each finite) from
+    /// the safetensors file, which must hold exactly the variables of that architecture (checked
     /// by size before anything is built, so a damaged json cannot ask for terabytes), and
     /// scales that agree with the json's.
     pub fn load(dir: &Path, device: &Device) -> Result<(Self, serde_json::Value), ModelError> {
         let json = read_json(dir)?;
         let config: ModelConfig = serde_json::from_value(json["config"].clone())
             .map_err(|e| invalid(dir, format!("{JSON_FILE}: config: {e}")))?;
-        let tensors = candle_core::safetensors::load(dir.join(WEIGHTS_FILE), device)
+        let tensors = crate::nn::load::finite_tensors(&dir.join(WEIGHTS_FILE), device)
             .map_err(|e| invalid(dir, format!("{WEIGHTS_FILE}: {e}")))?;
         let stored: usize = tensors.values().map(Tensor::elem_count).sum();
         let wanted = config.g.parameter_count() + config.p.parameter_count() + SCALARS.len();

@@ -6,6 +6,7 @@
 //! one ordinary backward then gives the weight gradients of a loss built on them.
 
 pub mod activation;
+pub mod load;
 pub mod mlp;
 pub mod native;
 pub mod params;

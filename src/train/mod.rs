@@ -7,6 +7,7 @@ pub mod adam;
 pub mod checkpoint;
 pub mod data;
 pub mod loss;
+pub mod options;
 pub mod output;
 pub mod step_bench;
 
@@ -202,7 +203,8 @@ pub fn train(
     resume: bool,
     source: &str,
 ) -> Result<TrainSummary> {
-    check_config(cfg)?;
+    cfg.check()?;
+    crate::dataset::checks::check_learnable(ds).with_context(|| format!("dataset {source}"))?;
     let device = crate::device::parse(&cfg.device)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let _lock = DirLock::acquire(out)?;
@@ -253,25 +255,6 @@ pub fn train(
     }
     bar.finish_and_clear();
     finish(run, cfg, out, source, &device, &identity)
-}
-
-fn check_config(cfg: &TrainConfig) -> Result<()> {
-    if cfg.epochs == 0 || cfg.batch_streams == 0 || cfg.width == 0 || cfg.depth_g == 0 || cfg.depth_p == 0 {
-        bail!("epochs, batch size, width and depths must be positive: {cfg:?}");
-    }
-    if cfg.learning_rate.is_nan()
-        || cfg.learning_rate <= 0.0
-        || !(0.0..1.0).contains(&cfg.dropout)
-        || !(0.0..1.0).contains(&cfg.val_fraction)
-    {
-        bail!(
-            "learning rate must be > 0, dropout and validation fraction in [0, 1): got {}, {}, {}",
-            cfg.learning_rate,
-            cfg.dropout,
-            cfg.val_fraction
-        );
-    }
-    Ok(())
 }
 
 /// Cosine decay from `learning_rate` at epoch 0 to `final_learning_rate` at the last epoch.
