@@ -360,7 +360,7 @@ fn tracking(b: &TrackingBench) -> Result<()> {
         seconds += clock.elapsed().as_secs_f64();
     }
     let clock = Instant::now();
-    let tracks = tracker.finish();
+    let tracks = tracker.finish()?;
     seconds += clock.elapsed().as_secs_f64();
     println!(
         "{{\"particles\": {}, \"snapshots\": {}, \"tracked\": {}, \"threads\": {}, \"seconds\": {seconds:.6}, \

@@ -138,7 +138,8 @@ pub struct GenerateArgs {
     pub seed: u64,
     #[command(flatten)]
     pub integration: IntegrationArgs,
-    /// Also write a Gadget-4-style snapshot directory here.
+    /// Also write a Gadget-4-style snapshot directory here. A folder that holds snapshots
+    /// already is refused (`tracks` would mix the runs); --force removes them (only them).
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,
     /// Number of snapshots, evenly spaced over [0, duration] (with --snapshots).
@@ -147,6 +148,9 @@ pub struct GenerateArgs {
     /// Output streams dataset (HDF5).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace existing outputs: the --out file and the snapshots in --snapshots DIR.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Options of the recipes (each recipe reads its own).
@@ -429,6 +433,7 @@ impl GenerateArgs {
         let snapshots = self.snapshots.as_ref().map(|dir| SnapshotPlan {
             dir: dir.clone(),
             outputs: self.outputs,
+            force: self.force,
         });
         Ok(GenerateConfig {
             potential: self.potential.clone(),

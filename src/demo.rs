@@ -66,6 +66,7 @@ pub fn config(args: &DemoArgs) -> GenerateConfig {
         snapshots: Some(SnapshotPlan {
             dir: args.out.join(SNAPSHOT_DIR),
             outputs: 8,
+            force: true,
         }),
     }
 }

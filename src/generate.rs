@@ -25,11 +25,15 @@ use crate::progress;
 use crate::recipe::{self, Recipe};
 use crate::times::{snapshot_times, TimeSampling};
 
+mod snapshot_dir;
+
 /// Where and how many snapshots to write.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SnapshotPlan {
     pub dir: PathBuf,
     pub outputs: usize,
+    /// Remove the snapshots `dir` holds already (only those) instead of refusing it.
+    pub force: bool,
 }
 
 /// One generation job.
@@ -103,7 +107,10 @@ pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateSummary> {
         .write(out)
         .with_context(|| format!("writing streams dataset {}", out.display()))?;
     let snapshot_files = match &cfg.snapshots {
-        Some(snap) => write_snapshots(cfg, snap, pot.as_ref(), &plan, &orbits)?,
+        Some(snap) => {
+            snapshot_dir::clear(snap)?;
+            write_snapshots(cfg, snap, pot.as_ref(), &plan, &orbits)?
+        }
         None => Vec::new(),
     };
     let (energy_error_max, energy_error_median) = energy_summary(&orbits);
@@ -163,6 +170,7 @@ fn check(cfg: &GenerateConfig) -> Result<()> {
         if snap.outputs == 0 {
             bail!("--outputs must be at least 1 when --snapshots is given");
         }
+        snapshot_dir::check(snap)?;
     }
     Ok(())
 }

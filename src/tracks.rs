@@ -149,9 +149,13 @@ pub fn tracks_dataset(cfg: &TracksConfig) -> Result<(StreamsDataset, TracksSumma
 }
 
 /// Reads every snapshot of `files`, centres it, and tracks its particles (progress on stderr).
+/// With a type selection, particles may leave it and come back (they are dropped then).
 pub fn read_tracks(files: &[SnapshotFile], cfg: &TracksConfig) -> Result<Tracks> {
     let bar = progress::counter(files.len() as u64, "reading snapshots");
     let mut tracker = Tracker::with_capacity(files.len());
+    if cfg.read.types.is_some() {
+        tracker = tracker.allow_returning_particles();
+    }
     for file in files {
         for mut snap in formats::read(&file.path, &cfg.read)? {
             if let Some(c) = recentre(&mut snap, cfg.centering)? {
@@ -170,7 +174,7 @@ pub fn read_tracks(files: &[SnapshotFile], cfg: &TracksConfig) -> Result<Tracks>
         bar.inc(1);
     }
     bar.finish_and_clear();
-    Ok(tracker.finish())
+    Ok(tracker.finish()?)
 }
 
 /// The streams dataset of `tracks`: `streams` particles (all when `None`) drawn with `seed`,

@@ -366,3 +366,87 @@ fn actions_command_refuses_methods_that_do_not_apply() {
         "{stderr}"
     );
 }
+
+/// `generate` of 6 Plummer orbits with `outputs` snapshots into `snaps` (and `extra`).
+fn generate_snapshots(snaps: &Path, outputs: usize, extra: &[&str]) -> std::process::Output {
+    let dir = snaps.parent().unwrap();
+    let n = outputs.to_string();
+    let out = dir.join(format!("run{}.h5", dir.read_dir().unwrap().count()));
+    let args = [
+        "generate",
+        "--potential",
+        "plummer:M=5e5,a=0.02",
+        "--recipe",
+        "equilibrium",
+        "--streams",
+        "6",
+        "--stars",
+        "2",
+        "--duration",
+        "0.07",
+        "--snapshots",
+        snaps.to_str().unwrap(),
+        "--outputs",
+        n.as_str(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    actionfinder(&[&args[..], extra].concat())
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = dir
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_snapshot_folder_that_holds_snapshots_is_refused_and_force_removes_only_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().join("snaps");
+    assert!(generate_snapshots(&snaps, 4, &[]).status.success());
+    std::fs::write(snaps.join("notes.txt"), "my notes").unwrap();
+    std::fs::create_dir(snaps.join("plots")).unwrap();
+    std::fs::write(snaps.join("plots/a.txt"), "keep").unwrap();
+    let before = std::fs::read(snaps.join("snap_003.hdf5")).unwrap();
+
+    let refused = generate_snapshots(&snaps, 2, &["--seed", "7"]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success(),
+        "a second run into the folder must be refused"
+    );
+    for needle in ["snaps", "snap_000.hdf5", "snap_001.hdf5", "and 2 more", "--force"] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+    assert_eq!(std::fs::read(snaps.join("snap_003.hdf5")).unwrap(), before);
+
+    // --force: the old snapshots go (snap_002 and snap_003 too), the other files stay.
+    let forced = generate_snapshots(&snaps, 2, &["--seed", "7", "--force"]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert_eq!(
+        names(&snaps),
+        ["notes.txt", "plots", "snap_000.hdf5", "snap_001.hdf5"]
+    );
+    assert_eq!(std::fs::read(snaps.join("plots/a.txt")).unwrap(), b"keep");
+
+    // Snapshots in a subfolder would be read by `tracks snaps` too: refused even with --force.
+    std::fs::copy(snaps.join("snap_000.hdf5"), snaps.join("plots/old.hdf5")).unwrap();
+    let nested = generate_snapshots(&snaps, 2, &["--force"]);
+    let err = String::from_utf8_lossy(&nested.stderr);
+    assert!(!nested.status.success());
+    assert!(
+        err.contains("plots/old.hdf5") && err.contains("subfolders"),
+        "{err}"
+    );
+    assert!(snaps.join("snap_000.hdf5").exists());
+}

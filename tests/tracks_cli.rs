@@ -268,3 +268,102 @@ fn help_gives_the_g_equals_1_unit_factors() {
     }
     assert!((kms.velocity_kms - 1.0).abs() < 1e-12);
 }
+
+/// `generate` of `streams` Plummer orbits with `outputs` snapshots over `duration` Gyr
+/// into `dir/name`; returns the snapshot folder.
+fn run_into(dir: &Path, name: &str, streams: usize, duration: f64, outputs: usize, seed: u64) -> PathBuf {
+    let snaps = dir.join(name);
+    let out = dir.join(format!("{name}.h5"));
+    let (streams, duration, outputs, seed) = (
+        streams.to_string(),
+        duration.to_string(),
+        outputs.to_string(),
+        seed.to_string(),
+    );
+    run_ok(&[
+        "generate",
+        "--potential",
+        "plummer:M=5e5,a=0.02",
+        "--recipe",
+        "equilibrium",
+        "--streams",
+        &streams,
+        "--stars",
+        "2",
+        "--duration",
+        &duration,
+        "--seed",
+        &seed,
+        "--snapshots",
+        s(&snaps),
+        "--outputs",
+        &outputs,
+        "--out",
+        s(&out),
+    ]);
+    snaps
+}
+
+/// Copies the snapshots `numbers` of `from` into `to`, their names prefixed with `prefix`.
+fn copy_snapshots(from: &Path, numbers: &[usize], to: &Path, prefix: &str) {
+    for k in numbers {
+        let name = format!("snap_{k:03}.hdf5");
+        std::fs::copy(from.join(&name), to.join(format!("{prefix}{name}"))).unwrap();
+    }
+}
+
+#[test]
+fn snapshots_of_two_runs_in_one_folder_are_refused_naming_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_into(dir.path(), "first", 10, 0.07, 4, 1);
+    let second = run_into(dir.path(), "second", 10, 0.07, 4, 2);
+    copy_snapshots(&second, &[0, 1, 2, 3], &first, "run2_");
+    let out = dir.path().join("mixed.h5");
+    let err = run_err(&["tracks", s(&first), "--out", s(&out)]);
+    for needle in [
+        "run2_snap_000.hdf5",
+        "snap_000.hdf5",
+        "snapshot time",
+        "t = 0 Gyr, the time of",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn particle_sets_of_two_runs_are_refused_unless_types_are_selected() {
+    // Run A: ids 1..=10 at t = 0, 0.01, ..., 0.07; run B: ids 1..=12 at t = 0.025, 0.05,
+    // 0.075 (its t = 0 left out): ids 11 and 12 vanish at t = 0.03 and come back.
+    let dir = tempfile::tempdir().unwrap();
+    let a = run_into(dir.path(), "a", 10, 0.07, 8, 1);
+    let b = run_into(dir.path(), "b", 12, 0.075, 4, 2);
+    copy_snapshots(&b, &[1, 2, 3], &a, "b_");
+    let out = dir.path().join("mixed.h5");
+    let err = run_err(&["tracks", s(&a), "--out", s(&out)]);
+    for needle in [
+        "snap_003.hdf5: particle ids",
+        "id 11, which",
+        "b_snap_001.hdf5",
+        "b_snap_002.hdf5",
+        "as is 1 more particle",
+        "mix of runs",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+    // With a type selection particles may leave it and come back: they are dropped.
+    let stdout = run_ok(&["tracks", s(&a), "--type", "halo", "--out", s(&out)]);
+    assert!(stdout.contains("10 particles tracked, 2 dropped"), "{stdout}");
+}
+
+#[test]
+fn an_empty_folder_is_refused_naming_it_and_the_formats_looked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no_snapshots_here");
+    std::fs::create_dir(&empty).unwrap();
+    let out = dir.path().join("x.h5");
+    let err = run_err(&["tracks", s(&empty), "--out", s(&out)]);
+    for needle in ["no_snapshots_here", "snapshot folder", "no files", "HDF5", "NEMO"] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+}

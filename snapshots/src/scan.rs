@@ -1,9 +1,10 @@
 //! From command-line arguments to snapshots: files, directories and glob patterns are
 //! expanded ([`expand`]), files that are not snapshots are left out (recognised by content,
-//! [`crate::formats::detect`]), the parts `.1`, `.2`, ... of multi-file Gadget snapshots go
-//! with their `.0` file (whose reader reads them all), and snapshots are read and ordered by
-//! the time in their headers ([`read_sorted`]) or handed over one by one
-//! ([`for_each_snapshot`], to keep one snapshot in memory at a time).
+//! [`recognise`]), the parts `.1`, `.2`, ... of multi-file Gadget snapshots go with their
+//! `.0` file (whose reader reads them all), the files are checked to be of one run (one
+//! format, one unit system: [`check_one_run`]), and snapshots are read and ordered by the
+//! time in their headers ([`read_sorted`]) or handed over one by one ([`for_each_snapshot`],
+//! to keep one snapshot in memory at a time).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,10 @@ use std::path::{Path, PathBuf};
 use crate::formats::{self, Format};
 use crate::h5::H5File;
 use crate::snapshot::{ReadOptions, Snapshot, SnapshotError};
+
+mod one_run;
+
+pub use one_run::check_one_run;
 
 /// A file recognised as a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,20 +103,27 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SnapshotError> {
     Ok(())
 }
 
-/// The snapshots among `paths`, recognised by content, in the order given. Files of no
-/// known format are left out (logged); parts `.1`, `.2`, ... of a multi-file Gadget
-/// snapshot are left to their `.0` file. Errors: a file that cannot be read or is damaged,
-/// and none of `paths` being a snapshot.
+/// The format of `path` when it is a snapshot, `None` when it is a file of no known format.
+/// Errors: a file that cannot be read, or a snapshot that is damaged.
+pub fn recognise(path: &Path) -> Result<Option<Format>, SnapshotError> {
+    match formats::detect(path) {
+        Ok(format) => Ok(Some(format)),
+        Err(SnapshotError::UnknownFormat { detail, .. }) => {
+            log::info!("skipping {}: not a snapshot ({detail})", path.display());
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The snapshots among `paths`, recognised by content ([`recognise`]), in the order given;
+/// parts `.1`, `.2`, ... of a multi-file Gadget snapshot are left to their `.0` file. None
+/// at all is not an error here ([`scan`] makes it one, naming its arguments).
 pub fn snapshot_files(paths: &[PathBuf]) -> Result<Vec<SnapshotFile>, SnapshotError> {
     let mut files = Vec::new();
     for path in paths {
-        let format = match formats::detect(path) {
-            Ok(format) => format,
-            Err(SnapshotError::UnknownFormat { detail, .. }) => {
-                log::info!("skipping {}: not a snapshot ({detail})", path.display());
-                continue;
-            }
-            Err(e) => return Err(e),
+        let Some(format) = recognise(path)? else {
+            continue;
         };
         if is_later_part(path, format)? {
             log::debug!(
@@ -125,18 +137,44 @@ pub fn snapshot_files(paths: &[PathBuf]) -> Result<Vec<SnapshotFile>, SnapshotEr
             format,
         });
     }
-    if files.is_empty() {
-        let first = paths.first().map_or_else(PathBuf::new, PathBuf::clone);
-        let expected = "at least one snapshot (Gadget/AREPO/SWIFT HDF5, NEMO, Gadget-2 binary)";
-        let found = format!("{} file(s), none of them a snapshot", paths.len());
-        return Err(SnapshotError::invalid(&first, "snapshot files", expected, found));
-    }
     Ok(files)
 }
 
-/// [`expand`] then [`snapshot_files`].
+/// [`expand`], then [`snapshot_files`], then [`check_one_run`]. Arguments that hold no
+/// snapshot at all are an error naming them and what was looked for.
 pub fn scan<P: AsRef<Path>>(args: &[P]) -> Result<Vec<SnapshotFile>, SnapshotError> {
-    snapshot_files(&expand(args)?)
+    let paths = expand(args)?;
+    let files = snapshot_files(&paths)?;
+    if files.is_empty() {
+        return Err(no_snapshots(args, &paths));
+    }
+    check_one_run(&files)?;
+    Ok(files)
+}
+
+/// The error for arguments that expand to `paths`, none of them a snapshot.
+fn no_snapshots<P: AsRef<Path>>(args: &[P], paths: &[PathBuf]) -> SnapshotError {
+    let first = args.first().map_or(Path::new(""), |a| a.as_ref());
+    let object = if first.is_dir() {
+        "snapshot folder"
+    } else {
+        "snapshot files"
+    };
+    let expected = "at least one snapshot: a Gadget/AREPO/SWIFT HDF5, NEMO or Gadget-2 binary file, \
+                    recognised by content (folders are searched recursively, hidden files skipped)";
+    let mut found = match paths.first() {
+        None => "no files".to_string(),
+        Some(p) => format!(
+            "{} file(s), none of them a snapshot (e.g. {})",
+            paths.len(),
+            p.display()
+        ),
+    };
+    if args.len() > 1 {
+        let names: Vec<String> = args.iter().map(|a| a.as_ref().display().to_string()).collect();
+        found.push_str(&format!(" in {}", names.join(", ")));
+    }
+    SnapshotError::invalid(first, object, expected, found)
 }
 
 /// For a name `stem.N` or `stem.N.ext` with N >= 1: the sibling `stem.0[.ext]`.

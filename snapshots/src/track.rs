@@ -5,13 +5,24 @@
 //! sorted-list intersection). The sort is a radix sort, O(n) per 11-bit digit of the ids
 //! (two passes for ids below 2^22, six at most), which beats O(n log n) comparison sorts on
 //! the millions of particles of a snapshot. Memory beyond the tracks themselves (\[P,K,6\]
-//! f64, which the output needs anyway) is about 49 bytes per particle: the reference ids
+//! f64, which the output needs anyway) is about 56 bytes per particle: the reference ids
 //! (8), the sorted pairs and the sort's buffer (16 + 16), the row each reference id came
-//! from (8) and a missing flag (1). Snapshots are added one at a time ([`Tracker::add`]), so only one
-//! snapshot needs to be in memory while tracking.
+//! from (8) and which snapshots it is in (8, one bit per snapshot up to 64; 8 more per 64
+//! beyond). Snapshots are added one at a time ([`Tracker::add`]), so only one snapshot needs
+//! to be in memory while tracking.
 //!
-//! * A particle absent from some snapshot (accreted, destroyed, or outside the selected
-//!   types) is dropped and counted ([`Tracks::dropped`], logged).
+//! Snapshots that cannot be one run are refused, naming the files:
+//!
+//! * Two snapshots with the same time.
+//! * A particle missing from a snapshot between two that hold it: in one run a particle
+//!   that is gone (accreted, destroyed) does not come back. Only when some particle types
+//!   are left out can it ([`Tracker::allow_returning_particles`]: gas turned into a wind
+//!   particle and back), and such particles are then dropped.
+//!
+//! Otherwise:
+//!
+//! * A particle absent from some snapshot (accreted, destroyed, formed later, or outside
+//!   the selected types) is dropped and counted ([`Tracks::dropped`], logged).
 //! * An id twice in one snapshot is an error naming the file and the id.
 //! * Snapshots without ids (NEMO files without `Key`) are matched by their order in the
 //!   file, with a warning; their particle counts must then agree. Snapshots with and without
@@ -24,6 +35,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::snapshot::{Snapshot, SnapshotError};
+
+mod presence;
+
+use presence::{in_all, mark, Presence};
 
 /// P particles through K snapshots.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -74,15 +89,19 @@ pub struct Tracker {
     first: Option<(Matching, PathBuf)>,
     /// \[P0\] reference ids, ascending (ids of the first snapshot).
     ids: Vec<u64>,
-    /// \[P0\] true when the particle was missing from some snapshot.
-    missing: Vec<bool>,
+    /// \[P0\] the snapshots (columns) each reference particle is in.
+    present: Presence,
     /// \[P0, capacity, 6\] points, column k = k-th snapshot added.
     xv: Vec<f64>,
     capacity: usize,
     times: Vec<f64>,
     sources: Vec<(PathBuf, usize)>,
-    /// Distinct ids of later snapshots that the first did not have, ascending.
+    /// Distinct ids of later snapshots that the first did not have, ascending, and the
+    /// snapshots each is in.
     extra: Vec<u64>,
+    extra_present: Presence,
+    /// Whether particles may leave and come back (some particle types left out).
+    returns_allowed: bool,
     /// Scratch, kept between snapshots: sorted (id, row) pairs (and the radix sort's
     /// buffer) and the row of each reference id in the current snapshot.
     pairs: Vec<(u64, usize)>,
@@ -108,6 +127,14 @@ impl Tracker {
         }
     }
 
+    /// Lets particles leave and come back, as they can when only some particle types are
+    /// read (gas turned into a wind particle and back): they are dropped like the others
+    /// instead of refused.
+    pub fn allow_returning_particles(mut self) -> Self {
+        self.returns_allowed = true;
+        self
+    }
+
     /// Snapshots added so far.
     pub fn len(&self) -> usize {
         self.times.len()
@@ -119,10 +146,12 @@ impl Tracker {
     }
 
     /// Adds one snapshot. Errors name the file: duplicate ids, arrays of the wrong length, a
-    /// snapshot without ids among snapshots with ids (or the reverse), or, when matching by
-    /// order, a particle count different from the first snapshot's.
+    /// time that an earlier snapshot has, a snapshot without ids among snapshots with ids (or
+    /// the reverse), or, when matching by order, a particle count different from the first
+    /// snapshot's.
     pub fn add(&mut self, snap: &Snapshot) -> Result<(), SnapshotError> {
         check_lengths(snap)?;
+        self.check_time(snap)?;
         let mode = match &snap.ids {
             Some(_) => Matching::ById,
             None => Matching::ByOrder,
@@ -156,8 +185,9 @@ impl Tracker {
                 self.rows = (0..n).collect();
             }
         }
-        self.missing = vec![false; n];
         self.capacity = self.capacity.max(1);
+        self.present = Presence::new(n, self.capacity);
+        self.extra_present = self.present.empty_like();
         self.xv = vec![0.0; n * self.capacity * 6];
         self.first = Some((mode, snap.path.clone()));
         Ok(())
@@ -183,8 +213,57 @@ impl Tracker {
         };
         sorted_pairs(&snap.path, ids, &mut self.pairs, &mut self.buffer)?;
         let new = intersect(&self.ids, &self.pairs, &mut self.rows);
-        self.extra = union(&self.extra, &new);
+        if !new.is_empty() {
+            self.merge_extra(&new);
+        }
         Ok(())
+    }
+
+    /// Marks the ids `new` (ascending, not reference ids) present in the snapshot being
+    /// added, giving ids not seen before a row.
+    fn merge_extra(&mut self, new: &[u64]) {
+        let k = self.times.len();
+        self.extra_present.reserve(k + 1);
+        let (old, old_present) = (&self.extra, &self.extra_present);
+        let mut ids = Vec::with_capacity(old.len() + new.len());
+        let mut present = old_present.empty_like();
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            let (x, y) = (old.get(i).copied(), new.get(j).copied());
+            if y.is_none_or(|y| x.is_some_and(|x| x <= y)) {
+                ids.push(old[i]);
+                present.push(old_present.row(i));
+                if x == y {
+                    present.mark_last(k);
+                    j += 1;
+                }
+                i += 1;
+            } else {
+                ids.push(new[j]);
+                present.push_only(k);
+                j += 1;
+            }
+        }
+        self.extra = ids;
+        self.extra_present = present;
+    }
+
+    /// A snapshot's time must be one that no snapshot added before has.
+    fn check_time(&self, snap: &Snapshot) -> Result<(), SnapshotError> {
+        let Some(j) = self.times.iter().position(|&t| t == snap.time_gyr) else {
+            return Ok(());
+        };
+        let (path, index) = &self.sources[j];
+        Err(SnapshotError::invalid(
+            &snap.path,
+            "snapshot time",
+            "a time of its own (one run writes each time once: two runs, or one snapshot twice?)",
+            format!(
+                "t = {} Gyr, the time of {} too",
+                snap.time_gyr,
+                source_name(path, *index)
+            ),
+        ))
     }
 
     /// Copies the matched rows of `snap` into the next column.
@@ -197,13 +276,12 @@ impl Tracker {
         let (src, rows) = (&snap.xv, &self.rows);
         self.xv
             .par_chunks_mut(stride)
-            .zip(self.missing.par_iter_mut())
+            .zip(self.present.rows_mut())
             .zip(rows.par_iter())
-            .for_each(|((track, missing), &row)| {
-                if row == ABSENT {
-                    *missing = true;
-                } else {
+            .for_each(|((track, present), &row)| {
+                if row != ABSENT {
                     track[6 * k..6 * k + 6].copy_from_slice(&src[6 * row..6 * row + 6]);
+                    mark(present, k);
                 }
             });
         self.times.push(snap.time_gyr);
@@ -219,13 +297,20 @@ impl Tracker {
         }
         self.xv = xv;
         self.capacity = new;
+        self.present.reserve(new);
+        self.extra_present.reserve(new);
     }
 
     /// The tracks of the particles present in every snapshot, ordered by time and id.
-    pub fn finish(mut self) -> Tracks {
+    /// Error: a particle that leaves and comes back (unless
+    /// [`allowed`](Self::allow_returning_particles)), naming the snapshot it is missing from
+    /// and the two around it.
+    pub fn finish(mut self) -> Result<Tracks, SnapshotError> {
         let k = self.times.len();
         let order = time_order(&self.times);
-        warn_equal_times(&self.times, &order, &self.sources);
+        if !self.returns_allowed {
+            self.check_no_returns(&order)?;
+        }
         let kept = self.compact(&order);
         let dropped = (self.ids.len() - kept) + self.extra.len();
         if dropped > 0 {
@@ -233,21 +318,54 @@ impl Tracker {
                 "dropped {dropped} particles that are missing from some of the {k} snapshots; {kept} tracked"
             );
         }
-        let ids: Vec<u64> = self
-            .ids
-            .iter()
-            .zip(&self.missing)
-            .filter(|(_, m)| !**m)
-            .map(|(id, _)| *id)
+        let ids: Vec<u64> = (0..self.ids.len())
+            .filter(|&p| in_all(self.present.row(p), k))
+            .map(|p| self.ids[p])
             .collect();
-        Tracks {
+        Ok(Tracks {
             ids,
             times_gyr: order.iter().map(|&j| self.times[j]).collect(),
             xv: self.xv,
             dropped,
             sources: order.iter().map(|&j| self.sources[j].clone()).collect(),
             matched_by_order: matches!(self.first, Some((Matching::ByOrder, _))),
-        }
+        })
+    }
+
+    /// No particle may be missing from a snapshot between two that hold it (snapshots in
+    /// time order `order`); the error names the first such particle and the three files.
+    fn check_no_returns(&self, order: &[usize]) -> Result<(), SnapshotError> {
+        let lists = [(&self.ids, &self.present), (&self.extra, &self.extra_present)];
+        let Some((id, [before, missing, after])) = lists
+            .iter()
+            .find_map(|(ids, present)| present.first_gap(order).map(|(p, g)| (ids[p], g)))
+        else {
+            return Ok(());
+        };
+        let count: usize = lists.iter().map(|(_, present)| present.gaps(order)).sum();
+        let name = |j: usize| {
+            let (path, index) = &self.sources[j];
+            format!("{} (t = {} Gyr)", source_name(path, *index), self.times[j])
+        };
+        let others = match count - 1 {
+            0 => String::new(),
+            1 => ", as is 1 more particle".to_string(),
+            n => format!(", as are {n} more particles"),
+        };
+        Err(SnapshotError::invalid(
+            &self.sources[missing].0,
+            "particle ids",
+            format!(
+                "id {id}, which {} before it and {} after it hold (in one run a particle that is \
+                 gone does not come back)",
+                name(before),
+                name(after)
+            ),
+            format!(
+                "it missing at t = {} Gyr{others}: these snapshots look like a mix of runs",
+                self.times[missing]
+            ),
+        ))
     }
 
     /// Moves the kept tracks to the front with stride K (columns in `order`), in place;
@@ -255,13 +373,14 @@ impl Tracker {
     fn compact(&mut self, order: &[usize]) -> usize {
         let (k, cap) = (order.len(), self.capacity);
         let in_order = order.iter().enumerate().all(|(j, &col)| j == col);
-        if k == cap && in_order && !self.missing.contains(&true) {
+        let all_present = (0..self.ids.len()).all(|p| in_all(self.present.row(p), k));
+        if k == cap && in_order && all_present {
             return self.ids.len();
         }
         let mut tmp = vec![0.0; 6 * k];
         let mut kept = 0;
         for p in 0..self.ids.len() {
-            if self.missing[p] {
+            if !in_all(self.present.row(p), k) {
                 continue;
             }
             for (j, &col) in order.iter().enumerate() {
@@ -285,7 +404,7 @@ pub fn track<'a>(snaps: impl IntoIterator<Item = &'a Snapshot>) -> Result<Tracks
     for snap in snaps {
         tracker.add(snap)?;
     }
-    Ok(tracker.finish())
+    tracker.finish()
 }
 
 fn check_lengths(snap: &Snapshot) -> Result<(), SnapshotError> {
@@ -426,24 +545,6 @@ fn intersect(reference: &[u64], pairs: &[(u64, usize)], rows: &mut Vec<usize>) -
     new
 }
 
-/// Union of two ascending, duplicate-free lists.
-fn union(a: &[u64], b: &[u64]) -> Vec<u64> {
-    if b.is_empty() {
-        return a.to_vec();
-    }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let (x, y) = (a[i], b[j]);
-        out.push(x.min(y));
-        i += usize::from(x <= y);
-        j += usize::from(y <= x);
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
-}
-
 /// Column order by time (stable: equal times keep the order they were added in).
 fn time_order(times: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..times.len()).collect();
@@ -451,16 +552,11 @@ fn time_order(times: &[f64]) -> Vec<usize> {
     order
 }
 
-fn warn_equal_times(times: &[f64], order: &[usize], sources: &[(PathBuf, usize)]) {
-    for w in order.windows(2) {
-        if times[w[0]] == times[w[1]] {
-            log::warn!(
-                "{} and {} have the same time {} Gyr (the same snapshot twice?)",
-                sources[w[0]].0.display(),
-                sources[w[1]].0.display(),
-                times[w[0]]
-            );
-        }
+/// A snapshot's file, and its position there when the file holds many.
+fn source_name(path: &Path, index: usize) -> String {
+    match index {
+        0 => path.display().to_string(),
+        i => format!("{} #{i}", path.display()),
     }
 }
 
@@ -469,13 +565,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn intersect_and_union() {
+    fn intersect_rows_and_new_ids() {
         let mut rows = Vec::new();
         let new = intersect(&[2, 4, 6, 8], &[(1, 0), (4, 3), (5, 1), (8, 2)], &mut rows);
         assert_eq!(rows, vec![ABSENT, 3, ABSENT, 2]);
         assert_eq!(new, vec![1, 5]);
-        assert_eq!(union(&[1, 5, 9], &[2, 5, 10]), vec![1, 2, 5, 9, 10]);
-        assert_eq!(union(&[], &[3]), vec![3]);
     }
 
     #[test]
@@ -516,7 +610,7 @@ mod tests {
         {
             tracker.add(&snap(3.0 - k as f64, ids)).unwrap();
         }
-        let t = tracker.finish();
+        let t = tracker.finish().unwrap();
         assert_eq!(t.ids, vec![1, 2, 3]);
         assert_eq!(t.times_gyr, vec![1.0, 2.0, 3.0]);
         for (p, id) in t.ids.iter().enumerate() {

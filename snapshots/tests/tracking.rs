@@ -64,8 +64,9 @@ fn shuffled_snapshots_in_any_order_give_tracks_by_id_and_time() {
 #[test]
 fn particles_missing_from_some_snapshots_are_dropped_and_counted() {
     let all: Vec<u64> = (1..=1000).collect();
-    // Snapshot 0 lacks 1..=10; snapshot 1 lacks 500..=519 and has new ids 2000..=2004;
-    // snapshot 2 has 2000..=2009 again (counted once each) and lacks 1000.
+    // Snapshot 0 lacks 1..=10 (formed later); snapshot 1 lacks 500..=519 (gone for good)
+    // and has new ids 2000..=2004; snapshot 2 has 2000..=2009 (counted once each) and lacks
+    // 500..=519 and 1000.
     let s0: Vec<u64> = all.iter().copied().filter(|&i| i > 10).collect();
     let s1: Vec<u64> = all
         .iter()
@@ -76,7 +77,7 @@ fn particles_missing_from_some_snapshots_are_dropped_and_counted() {
     let s2: Vec<u64> = all
         .iter()
         .copied()
-        .filter(|&i| i != 1000)
+        .filter(|&i| i != 1000 && !(500..=519).contains(&i))
         .chain(2000..=2009)
         .collect();
     let snaps = [
@@ -90,7 +91,7 @@ fn particles_missing_from_some_snapshots_are_dropped_and_counted() {
     assert_eq!(
         tracks.dropped,
         10 + 20 + 1 + 10,
-        "first-only gaps, later gaps, later arrivals"
+        "later arrivals, departures for good, new ids"
     );
     for (p, &id) in tracks.ids.iter().enumerate() {
         assert_eq!(tracks.track(p)[12..18], truth(id, 2.0));
@@ -146,6 +147,105 @@ fn snapshots_without_ids_are_matched_by_order_and_counts_must_agree() {
         err.contains("run.nemo#0") && err.contains("no particle ids"),
         "{err}"
     );
+}
+
+#[test]
+fn two_snapshots_with_the_same_time_are_refused_naming_both() {
+    let ids = [1, 2, 3];
+    let a = snapshot("run1/snap_003.hdf5", 0.5, &ids);
+    let b = snapshot("run2/snap_001.hdf5", 0.5, &ids);
+    let c = snapshot("run1/snap_004.hdf5", 0.7, &ids);
+    let err = track([&a, &c, &b]).unwrap_err().to_string();
+    assert!(
+        err.contains("run2/snap_001.hdf5") && err.contains("the time of run1/snap_003.hdf5"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_particle_that_leaves_and_comes_back_is_refused_unless_types_are_selected() {
+    // Ids 1..=4 in every snapshot; id 5 (in the first snapshot added) and id 9 (not in
+    // it) are missing at t = 1 between t = 0 and t = 2: two runs' files mixed.
+    let snaps = [
+        snapshot("a", 2.0, &[1, 2, 3, 4, 5, 9]),
+        snapshot("b", 0.0, &[4, 3, 2, 1, 5, 9]),
+        snapshot("c", 1.0, &[1, 2, 3, 4]),
+    ];
+    let err = track(&snaps).unwrap_err().to_string();
+    for needle in [
+        "file c: particle ids",
+        "id 5, which b (t = 0 Gyr) before it and a (t = 2 Gyr) after it",
+        "as is 1 more particle",
+        "mix of runs",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+    let c5 = snapshot("c", 1.0, &[1, 2, 3, 4, 5]);
+    let err = track([&snaps[0], &snaps[1], &c5]).unwrap_err().to_string();
+    assert!(err.contains("id 9,") && err.contains("file c"), "{err}");
+
+    let mut tracker = Tracker::new().allow_returning_particles();
+    for s in &snaps {
+        tracker.add(s).unwrap();
+    }
+    let tracks = tracker.finish().unwrap();
+    assert_eq!((tracks.ids, tracks.dropped), (vec![1, 2, 3, 4], 2));
+}
+
+/// Writes an HDF5 file with a Gadget `/Header` and `UnitLength_in_cm` = `length_cm` in
+/// `/Parameters`: recognised as a snapshot, with that unit system.
+fn write_with_length_unit(path: &Path, length_cm: f64) {
+    let mut w = H5Writer::new();
+    w.attr("/Header", "Time", 0.5)
+        .attr("/Parameters", "UnitLength_in_cm", length_cm)
+        .attr("/Parameters", "UnitVelocity_in_cm_per_s", 1e5)
+        .attr("/Parameters", "UnitMass_in_g", 1.989e43);
+    w.write(path).unwrap();
+}
+
+#[test]
+fn snapshots_of_different_unit_systems_or_formats_are_refused_naming_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write_with_length_unit(&dir.path().join("a_kpc.hdf5"), 3.085_677_581e21);
+    write_with_length_unit(&dir.path().join("b_kpc.hdf5"), 3.085_677_581e21);
+    assert_eq!(scan(&[dir.path()]).unwrap().len(), 2, "one unit system");
+    write_with_length_unit(&dir.path().join("c_mpc.hdf5"), 3.085_677_581e24);
+    let err = scan(&[dir.path()]).unwrap_err().to_string();
+    for needle in ["c_mpc.hdf5", "unit system of", "a_kpc.hdf5", "UnitLength_in_cm"] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+
+    let mixed = tempfile::tempdir().unwrap();
+    write(&mixed.path().join("snap_000.hdf5"), 0.0, &[1, 2]);
+    let nemo = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/binary/nemo_double.nemo");
+    std::fs::copy(nemo, mixed.path().join("snap_001.nemo")).unwrap();
+    let err = scan(&[mixed.path()]).unwrap_err().to_string();
+    for needle in [
+        "snap_001.nemo",
+        "snapshot format",
+        "Gadget/AREPO HDF5 like",
+        "found NEMO",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+}
+
+#[test]
+fn an_empty_folder_is_an_error_naming_it_and_what_was_looked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty_run");
+    std::fs::create_dir(&empty).unwrap();
+    let err = scan(&[&empty]).unwrap_err().to_string();
+    for needle in [
+        "empty_run",
+        "snapshot folder",
+        "no files",
+        "HDF5",
+        "NEMO",
+        "Gadget-2",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
 }
 
 #[test]
