@@ -7,6 +7,9 @@ use anyhow::{bail, Result};
 /// The most points (rows of phase space) one command writes or evaluates.
 pub const MAX_POINTS: f64 = 1e9;
 
+/// The most integration steps one run takes (about a day on one core).
+pub const MAX_STEPS: f64 = 1e12;
+
 /// The share of the available memory one request may plan to use.
 const MEMORY_SHARE: f64 = 0.8;
 
@@ -15,6 +18,14 @@ const MEMORY_SHARE: f64 = 0.8;
 pub fn check_points(flags: &str, what: &str, points: f64) -> Result<()> {
     if points.is_nan() || points > MAX_POINTS {
         bail!("{flags}: {what} would be {points:.3e} points, more than the {MAX_POINTS:.0e} one run may write; ask for fewer");
+    }
+    Ok(())
+}
+
+/// Refuses more than [`MAX_STEPS`] integration steps.
+pub fn check_steps(flags: &str, steps: f64) -> Result<()> {
+    if steps.is_nan() || steps > MAX_STEPS {
+        bail!("{flags}: the integration would take {steps:.3e} steps, more than the {MAX_STEPS:.0e} one run may take; ask for fewer");
     }
     Ok(())
 }
@@ -33,6 +44,12 @@ pub fn check_memory(flags: &str, what: &str, bytes: f64) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Refuses networks (layer `widths`) that cannot be trained on `rows` points at a time in
+/// this machine's memory.
+pub fn check_networks(flags: &str, widths: &[f64], rows: f64) -> Result<()> {
+    check_memory(flags, "training these networks", network_bytes(widths, rows))
 }
 
 /// Bytes a fully connected network with these layer widths takes to train: the weights,

@@ -310,6 +310,9 @@ pub struct TracksArgs {
     pub seed: u64,
     #[command(flatten)]
     pub units: UnitArgs,
+    /// Replace the output if it exists (atomically, once the new one is complete).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Simulation units, overriding what the files say (NEMO files say nothing: kpc and km/s are
@@ -452,6 +455,8 @@ impl GenerateArgs {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Generate(args) => {
+            let inputs: Vec<&std::path::Path> = args.snapshots.iter().map(PathBuf::as_path).collect();
+            output::check_file("--out", &args.out, &inputs, Existing::from_force(args.force))?;
             let summary = generate::generate(&args.config()?, &args.out)?;
             println!("{summary}");
             Ok(())
@@ -465,6 +470,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Tracks(args) => {
+            let inputs = actionfinder_snapshots::expand(&args.inputs)?;
+            let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+            output::check_file("--out", &args.out, &inputs, Existing::from_force(args.force))?;
             let summary = crate::tracks::tracks_command(&args.config()?, &args.out)?;
             println!("{summary}");
             Ok(())

@@ -84,6 +84,7 @@ pub fn tracks_config(args: &DemoArgs) -> TracksConfig {
 
 /// Run the demo and print what was written.
 pub fn run(args: &DemoArgs) -> Result<()> {
+    check(args)?;
     output::check_folder("--out", &args.out, &[], existing(args))?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating output folder {}", args.out.display()))?;
@@ -102,6 +103,18 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     tracked.out = out;
     println!("{tracked}");
     learn(args, &ds, &tracked.out, &pot)
+}
+
+/// The options, checked before anything is written.
+fn check(args: &DemoArgs) -> Result<()> {
+    if args.streams < 2 {
+        anyhow::bail!(
+            "--streams {} is too few: training needs at least 2 streams",
+            args.streams
+        );
+    }
+    crate::device::parse(&args.device)?;
+    train_config(args).check()
 }
 
 /// Whether the demo replaces its own earlier outputs (`--force`).

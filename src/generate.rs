@@ -17,6 +17,7 @@ use rand_pcg::Pcg64;
 
 use actionfinder_snapshots::gadget4::{write_snapshot_dir, SnapshotData};
 
+use crate::budget;
 use crate::classic::{self, Method};
 use crate::dataset::StreamsDataset;
 use crate::flags::number;
@@ -171,6 +172,28 @@ fn check(cfg: &GenerateConfig) -> Result<()> {
             bail!("--outputs must be at least 1 when --snapshots is given");
         }
         snapshot_dir::check(snap)?;
+    }
+    check_size(cfg)
+}
+
+/// Memory one point costs while generating: the orbit's record, the dataset's row with its
+/// truth, and the output plan (bytes).
+const BYTES_PER_POINT: f64 = 320.0;
+
+/// Refuses a dataset or integration too large for one run, before anything is allocated.
+fn check_size(cfg: &GenerateConfig) -> Result<()> {
+    let outputs = cfg.snapshots.as_ref().map_or(0, |s| s.outputs) as f64;
+    let points = cfg.streams as f64 * (cfg.sampling.stars(cfg.duration) as f64 + outputs);
+    let flags = "--streams, --stars (or --duration / --every), --outputs";
+    budget::check_points(flags, "the dataset and snapshots", points)?;
+    budget::check_memory(flags, "generating them", points * BYTES_PER_POINT)?;
+    if let StepSize::Fixed(dt) = cfg.integration.step {
+        let per_orbit = gyr_to_internal(cfg.duration) / dt;
+        let limit = cfg.integration.max_steps as f64;
+        if per_orbit > limit {
+            bail!("--duration / --dt: each orbit would take {per_orbit:.3e} steps, more than the integrator's limit of {limit:.0e}; give a larger --dt");
+        }
+        budget::check_steps("--streams, --duration / --dt", cfg.streams as f64 * per_orbit)?;
     }
     Ok(())
 }

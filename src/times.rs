@@ -16,7 +16,9 @@ impl TimeSampling {
     pub fn stars(&self, duration: f64) -> usize {
         match *self {
             TimeSampling::Random { stars } => stars,
-            TimeSampling::Every { dt } => (duration / dt * (1.0 + 1e-12)).floor() as usize + 1,
+            TimeSampling::Every { dt } => {
+                ((duration / dt * (1.0 + 1e-12)).floor() as usize).saturating_add(1)
+            }
         }
     }
 

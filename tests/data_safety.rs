@@ -312,3 +312,81 @@ fn a_learned_field_is_replaced_only_with_force_or_resumed() {
         before
     );
 }
+
+/// Runs the command, which must be refused within a few seconds; returns its stderr.
+fn refused_at_once(args: &[&str]) -> String {
+    let clock = Instant::now();
+    let err = refused(args);
+    assert!(
+        clock.elapsed() < Duration::from_secs(10),
+        "{args:?} took {:?}",
+        clock.elapsed()
+    );
+    err
+}
+
+#[test]
+fn requests_too_large_for_one_run_are_refused_naming_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.h5");
+    let generate = ["generate", "--potential", "mw2014", "--out", s(&out)];
+    let err = refused_at_once(&[&generate[..], &["--stars", "100000000000"]].concat());
+    assert!(err.contains("--stars") && err.contains("points"), "{err}");
+    let err = refused_at_once(&[&generate[..], &["--every", "1e-9"]].concat());
+    assert!(err.contains("--every") && err.contains("points"), "{err}");
+    let err = refused_at_once(&[&generate[..], &["--streams", "10", "--dt", "1e-12"]].concat());
+    assert!(err.contains("--dt") && err.contains("steps"), "{err}");
+    assert!(!out.exists());
+    let input = streams(dir.path());
+    let model = dir.path().join("big");
+    let train = ["train", s(&input), "--out", s(&model), "--epochs", "1"];
+    let err = refused_at_once(&[&train[..], &["--width", "100000000", "--max-width", "100000000"]].concat());
+    assert!(err.contains("--max-width") && err.contains("memory"), "{err}");
+}
+
+#[test]
+fn the_demo_refuses_bad_options_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let err = refused_at_once(&["demo", "--out", s(&out), "--epochs", "0"]);
+    assert!(err.contains("--epochs"), "{err}");
+    let err = refused_at_once(&["demo", "--out", s(&out), "--streams", "1"]);
+    assert!(err.contains("--streams"), "{err}");
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn generate_and_tracks_refuse_existing_outputs_and_their_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, snaps) = (dir.path().join("gen.h5"), dir.path().join("snaps"));
+    let generate = [
+        "generate",
+        "--potential",
+        "mw2014",
+        "--streams",
+        "4",
+        "--out",
+        s(&out),
+    ];
+    succeeds(&[&generate[..], &["--snapshots", s(&snaps), "--outputs", "3"]].concat());
+    let before = std::fs::read(&out).unwrap();
+    let err = refused(&generate);
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    succeeds(&[&generate[..], &["--force"]].concat());
+    let snapshot = std::fs::read_dir(&snaps)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let snap_before = std::fs::read(&snapshot).unwrap();
+    let err = refused(&["tracks", s(&snaps), "--out", s(&snapshot), "--force"]);
+    assert!(err.contains("is the input"), "{err}");
+    assert_eq!(std::fs::read(&snapshot).unwrap(), snap_before);
+    let tracked = dir.path().join("tracked.h5");
+    std::fs::write(&tracked, b"earlier").unwrap();
+    let err = refused(&["tracks", s(&snaps), "--out", s(&tracked)]);
+    assert!(err.contains("--force"), "{err}");
+    succeeds(&["tracks", s(&snaps), "--out", s(&tracked), "--force"]);
+}

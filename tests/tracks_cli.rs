@@ -165,7 +165,7 @@ fn subsets_and_centring_through_a_directory_and_a_glob() {
             );
         }
     }
-    run_ok(&sub_args);
+    run_ok(&[&sub_args[..], &["--force"]].concat());
     assert_eq!(StreamsDataset::read(&sub).unwrap(), a, "same seed, same subset");
 
     // Shrinking-sphere centring moves each snapshot rigidly by its centre, which for an

@@ -168,6 +168,7 @@ pub fn fit_field(
 ) -> Result<FieldSummary> {
     check(cfg)?;
     check_learnable(ds).context("the streams dataset")?;
+    check_size(cfg, ds.n_stars())?;
     let started = Instant::now();
     let device = crate::device::parse(&cfg.device)?;
     let _lock = DirLock::acquire(model_dir)?;
@@ -216,6 +217,21 @@ pub fn fit_field(
     });
     field.save(model_dir, &extra)?;
     Ok(summary)
+}
+
+/// Refuses a field network too large for this machine's memory, with mini-batches of
+/// streams of `stars` points (every layer counted at the widest block: an upper bound).
+fn check_size(cfg: &FieldConfig, stars: usize) -> Result<()> {
+    let widths: Vec<f64> = std::iter::once(3.0)
+        .chain(std::iter::repeat_n(cfg.max_width as f64, 2 * cfg.depth))
+        .chain([3.0])
+        .collect();
+    let rows = cfg.batch_streams as f64 * stars as f64;
+    crate::budget::check_networks(
+        "--field-width, --field-depth, --field-batch-streams",
+        &widths,
+        rows,
+    )
 }
 
 /// Every option in its range, each refusal naming the command-line flag.

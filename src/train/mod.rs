@@ -204,6 +204,7 @@ pub fn train(
     source: &str,
 ) -> Result<TrainSummary> {
     cfg.check()?;
+    cfg.check_size(ds.n_stars())?;
     crate::dataset::checks::check_learnable(ds).with_context(|| format!("dataset {source}"))?;
     let device = crate::device::parse(&cfg.device)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;

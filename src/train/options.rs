@@ -44,6 +44,24 @@ impl TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// Refuses networks too large for this machine's memory, with mini-batches of streams
+    /// of `stars` points; every block counted at `--max-width` (an upper bound).
+    pub fn check_size(&self, stars: usize) -> Result<()> {
+        let blocks = 2 * (self.depth_g + self.depth_p);
+        let widths: Vec<f64> = std::iter::once(6.0)
+            .chain(std::iter::repeat_n(self.max_width as f64, blocks))
+            .chain([3.0])
+            .collect();
+        let rows = self.batch_streams as f64 * stars as f64;
+        crate::budget::check_networks(
+            "--width, --max-width, --depth-g, --depth-p, --batch-streams",
+            &widths,
+            rows,
+        )
+    }
+}
+
 impl ToyChoice {
     /// A fixed toy's M in `(0, MAX_TOY_MASS]` Msun and b in `(0, MAX_POSITION_KPC]` kpc.
     pub fn check(&self) -> Result<()> {
