@@ -106,16 +106,13 @@ impl FieldModel {
     /// model directory `dir`.
     pub fn save(&self, dir: &Path, extra: &serde_json::Value) -> Result<(), ModelError> {
         std::fs::create_dir_all(dir).map_err(|e| invalid(dir, format!("cannot create: {e}")))?;
-        self.varmap.save(dir.join(FIELD_WEIGHTS))?;
         let json = serde_json::json!({
             "format": FIELD_FORMAT,
             "version": env!("CARGO_PKG_VERSION"),
             "spec": self.spec,
             "training": extra,
         });
-        let text = serde_json::to_string_pretty(&json).map_err(|e| invalid(dir, e.to_string()))?;
-        std::fs::write(dir.join(FIELD_JSON), text)
-            .map_err(|e| invalid(dir, format!("cannot write {FIELD_JSON}: {e}")))
+        crate::model::save_files(dir, &self.varmap, FIELD_WEIGHTS, FIELD_JSON, &json)
     }
 
     /// Whether the model directory `dir` holds a field.

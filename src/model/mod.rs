@@ -10,6 +10,7 @@ pub mod transform;
 
 use std::path::{Path, PathBuf};
 
+use actionfinder_snapshots::partial::Partial;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::VarMap;
 use rand::SeedableRng;
@@ -87,6 +88,26 @@ pub enum ModelError {
     Invalid { dir: PathBuf, what: String },
     #[error("{0}")]
     Candle(#[from] candle_core::Error),
+}
+
+/// Writes `varmap` to `dir/weights` and `json` to `dir/json_name`, each under a temporary
+/// name renamed into place, so a file is always whole (the weights first: the json is what
+/// says the network is there).
+pub(crate) fn save_files(
+    dir: &Path,
+    varmap: &VarMap,
+    weights: &str,
+    json_name: &str,
+    json: &serde_json::Value,
+) -> Result<(), ModelError> {
+    let cannot = |name: &str, e: &dyn std::fmt::Display| invalid(dir, format!("cannot write {name}: {e}"));
+    let tmp = Partial::new(&dir.join(weights));
+    varmap.save(tmp.path())?;
+    tmp.commit().map_err(|e| cannot(weights, &e))?;
+    let text = serde_json::to_string_pretty(json).map_err(|e| invalid(dir, e.to_string()))?;
+    let tmp = Partial::new(&dir.join(json_name));
+    std::fs::write(tmp.path(), text).map_err(|e| cannot(json_name, &e))?;
+    tmp.commit().map_err(|e| cannot(json_name, &e))
 }
 
 fn invalid(dir: &Path, what: impl Into<String>) -> ModelError {
@@ -187,16 +208,13 @@ impl Model {
         let mut config = self.config.clone();
         config.toy_m = self.toy.m()?;
         config.toy_b = self.toy.b()?;
-        self.varmap.save(dir.join(WEIGHTS_FILE))?;
         let json = serde_json::json!({
             "format": FORMAT,
             "version": env!("CARGO_PKG_VERSION"),
             "config": config,
             "training": extra,
         });
-        let text = serde_json::to_string_pretty(&json).map_err(|e| invalid(dir, e.to_string()))?;
-        std::fs::write(dir.join(JSON_FILE), text)
-            .map_err(|e| invalid(dir, format!("cannot write {JSON_FILE}: {e}")))
+        save_files(dir, &self.varmap, WEIGHTS_FILE, JSON_FILE, &json)
     }
 
     /// Read a model directory: the json's architecture, then every weight (each finite) from
