@@ -46,10 +46,21 @@ pub fn check_memory(flags: &str, what: &str, bytes: f64) -> Result<()> {
     Ok(())
 }
 
-/// Refuses networks (layer `widths`) that cannot be trained on `rows` points at a time in
-/// this machine's memory.
-pub fn check_networks(flags: &str, widths: &[f64], rows: f64) -> Result<()> {
-    check_memory(flags, "training these networks", network_bytes(widths, rows))
+/// Refuses networks too large for this machine's memory: `inputs` -> `layers` hidden
+/// layers of `width` -> `outputs`, trained on `rows` points at a time.
+pub fn check_network(
+    flags: &str,
+    inputs: f64,
+    width: usize,
+    layers: usize,
+    outputs: f64,
+    rows: f64,
+) -> Result<()> {
+    let widths: Vec<f64> = std::iter::once(inputs)
+        .chain(std::iter::repeat_n(width as f64, layers))
+        .chain([outputs])
+        .collect();
+    check_memory(flags, "training these networks", network_bytes(&widths, rows))
 }
 
 /// Bytes a fully connected network with these layer widths takes to train: the weights,

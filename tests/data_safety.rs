@@ -33,6 +33,15 @@ fn streams(dir: &Path) -> PathBuf {
     path
 }
 
+/// A catalog of one point in `dir`.
+fn one_point_catalog(dir: &Path) -> PathBuf {
+    let path = dir.join("points.h5");
+    Catalog::new(vec![8.0, 0.0, 0.1, 10.0, 200.0, 20.0])
+        .write(&path)
+        .unwrap();
+    path
+}
+
 /// An (untrained) model directory in `dir`.
 fn model(dir: &Path) -> PathBuf {
     let path = dir.join("model");
@@ -118,10 +127,7 @@ fn actions_never_writes_over_its_input() {
 #[test]
 fn an_existing_catalog_is_replaced_only_with_force() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("points.h5");
-    Catalog::new(vec![8.0, 0.0, 0.1, 10.0, 200.0, 20.0])
-        .write(&input)
-        .unwrap();
+    let input = one_point_catalog(dir.path());
     let out = dir.path().join("catalog.h5");
     std::fs::write(&out, b"someone's results").unwrap();
     let args = ["actions", "--potential", "mw2014", s(&input), "--out", s(&out)];
@@ -231,10 +237,7 @@ fn existing_plots_are_replaced_only_with_force() {
 #[test]
 fn stale_partial_files_of_killed_runs_are_removed() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("points.h5");
-    Catalog::new(vec![8.0, 0.0, 0.1, 10.0, 200.0, 20.0])
-        .write(&input)
-        .unwrap();
+    let input = one_point_catalog(dir.path());
     let out = dir.path().join("catalog.h5");
     // Left by a process that no longer runs (above Linux's largest pid, 2^22).
     let stale = dir.path().join("catalog.h5.4194321.partial");

@@ -154,14 +154,7 @@ fn a_single_stream_is_not_trained() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("one.h5");
     write_xv(&data, 1, 8, &points(1, 8), &[]);
-    let err = refused(&[
-        "train",
-        s(&data),
-        "--out",
-        s(&dir.path().join("m")),
-        "--epochs",
-        "1",
-    ]);
+    let err = train_refused(dir.path(), &data);
     assert!(err.contains("one.h5") && err.contains("holds 1 stream;"), "{err}");
 }
 
@@ -170,14 +163,7 @@ fn streams_of_one_point_are_not_trained() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("points.h5");
     write_xv(&data, 40, 1, &points(40, 1), &[]);
-    let err = refused(&[
-        "train",
-        s(&data),
-        "--out",
-        s(&dir.path().join("m")),
-        "--epochs",
-        "1",
-    ]);
+    let err = train_refused(dir.path(), &data);
     assert!(err.contains("points.h5") && err.contains("1 point each"), "{err}");
 }
 
@@ -187,14 +173,7 @@ fn streams_that_repeat_one_point_are_not_trained() {
     let data = dir.path().join("repeat.h5");
     let xv: Vec<f64> = points(40, 1).chunks(6).flat_map(|p| p.repeat(8)).collect();
     write_xv(&data, 40, 8, &xv, &[]);
-    let err = refused(&[
-        "train",
-        s(&data),
-        "--out",
-        s(&dir.path().join("m")),
-        "--epochs",
-        "1",
-    ]);
+    let err = train_refused(dir.path(), &data);
     assert!(
         err.contains("repeat.h5") && err.contains("only 0 of 40 streams") && err.contains("streams 0, 1, 2"),
         "{err}"
@@ -472,4 +451,9 @@ fn catalog_inputs_have_their_units_converted() {
     let (ok, err) = run(&["actions", "--potential", ISOCHRONE, s(&input), "--out", s(&out)]);
     assert!(ok, "{err}");
     assert_close(&catalog_xv(&out), &xv, 1e-12);
+}
+
+/// `train DATA` into `dir/m` for one epoch, which must be refused; returns stderr.
+fn train_refused(dir: &Path, data: &Path) -> String {
+    refused(&["train", s(data), "--out", s(&dir.join("m")), "--epochs", "1"])
 }

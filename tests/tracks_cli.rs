@@ -29,17 +29,24 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// A Plummer run of `streams` orbits with a point every 0.01 Gyr for 0.07 Gyr in the
-/// dataset and 8 snapshots at the same times; returns (dataset, snapshot directory).
-fn plummer_run(dir: &Path, streams: usize) -> (PathBuf, PathBuf) {
-    let (out, snaps) = (dir.join("generated.h5"), dir.join("snapshots"));
-    let n = streams.to_string();
-    run_ok(&[
+/// `generate` of equilibrium Plummer orbits with the given further arguments.
+fn generate_plummer(args: &[&str]) {
+    let head = [
         "generate",
         "--potential",
         "plummer:M=5e5,a=0.02",
         "--recipe",
         "equilibrium",
+    ];
+    run_ok(&[&head[..], args].concat());
+}
+
+/// A Plummer run of `streams` orbits with a point every 0.01 Gyr for 0.07 Gyr in the
+/// dataset and 8 snapshots at the same times; returns (dataset, snapshot directory).
+fn plummer_run(dir: &Path, streams: usize) -> (PathBuf, PathBuf) {
+    let (out, snaps) = (dir.join("generated.h5"), dir.join("snapshots"));
+    let n = streams.to_string();
+    generate_plummer(&[
         "--streams",
         &n,
         "--every",
@@ -280,12 +287,7 @@ fn run_into(dir: &Path, name: &str, streams: usize, duration: f64, outputs: usiz
         outputs.to_string(),
         seed.to_string(),
     );
-    run_ok(&[
-        "generate",
-        "--potential",
-        "plummer:M=5e5,a=0.02",
-        "--recipe",
-        "equilibrium",
+    generate_plummer(&[
         "--streams",
         &streams,
         "--stars",

@@ -222,16 +222,9 @@ pub fn fit_field(
 /// Refuses a field network too large for this machine's memory, with mini-batches of
 /// streams of `stars` points (every layer counted at the widest block: an upper bound).
 fn check_size(cfg: &FieldConfig, stars: usize) -> Result<()> {
-    let widths: Vec<f64> = std::iter::once(3.0)
-        .chain(std::iter::repeat_n(cfg.max_width as f64, 2 * cfg.depth))
-        .chain([3.0])
-        .collect();
+    let flags = "--field-width, --field-depth, --field-batch-streams";
     let rows = cfg.batch_streams as f64 * stars as f64;
-    crate::budget::check_networks(
-        "--field-width, --field-depth, --field-batch-streams",
-        &widths,
-        rows,
-    )
+    crate::budget::check_network(flags, 3.0, cfg.max_width, 2 * cfg.depth, 3.0, rows)
 }
 
 /// Every option in its range, each refusal naming the command-line flag.

@@ -48,17 +48,10 @@ impl TrainConfig {
     /// Refuses networks too large for this machine's memory, with mini-batches of streams
     /// of `stars` points; every block counted at `--max-width` (an upper bound).
     pub fn check_size(&self, stars: usize) -> Result<()> {
-        let blocks = 2 * (self.depth_g + self.depth_p);
-        let widths: Vec<f64> = std::iter::once(6.0)
-            .chain(std::iter::repeat_n(self.max_width as f64, blocks))
-            .chain([3.0])
-            .collect();
+        let flags = "--width, --max-width, --depth-g, --depth-p, --batch-streams";
+        let layers = 2 * (self.depth_g + self.depth_p);
         let rows = self.batch_streams as f64 * stars as f64;
-        crate::budget::check_networks(
-            "--width, --max-width, --depth-g, --depth-p, --batch-streams",
-            &widths,
-            rows,
-        )
+        crate::budget::check_network(flags, 6.0, self.max_width, layers, 3.0, rows)
     }
 }
 
