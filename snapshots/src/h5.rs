@@ -20,7 +20,10 @@
 //!
 //! Every error ([`H5Error`]) names the file, the object (dataset, group or attribute) and
 //! what was expected. A missing, foreign, truncated or damaged file gives an error, never a
-//! panic.
+//! panic; a dataset's shape is checked against what its storage can hold before anything of
+//! that size is allocated, so a damaged dimension costs no more memory than the file's size
+//! allows. Both opens and the format readers are fuzzed with damaged files
+//! (`tests/hdf5_fuzz.rs`; the long campaign is `bench/hdf5_fuzz.sh`).
 //!
 //! hdf5-pure cannot read chunked datasets whose data-layout message is version 5 (HDF5 2.x
 //! with `libver='latest'`); such a read is retried, on the same bytes, with the read-only
@@ -917,6 +920,14 @@ impl H5File {
             action: "cannot open",
             source,
         })?;
+        Self::from_bytes(path, bytes)
+    }
+
+    /// Opens an HDF5 file image held in memory (a file received or built elsewhere), named
+    /// `path` in errors: the same checks and errors as [`open`](Self::open), every read
+    /// served from `bytes` (the library's in-memory reader, which `open` also falls back to).
+    pub fn from_bytes(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Result<Self, H5Error> {
+        let path = path.into();
         if !lib::is_hdf5_bytes(&bytes) {
             return Err(H5Error::NotHdf5 { file: path });
         }
@@ -1203,20 +1214,20 @@ impl H5File {
         }
     }
 
-    /// The shape, refusing one too large to be real (a damaged header would otherwise ask
-    /// for an allocation that aborts the process): more than gzip's best ratio (~1032:1)
-    /// over the file's size, plus 1 GiB.
+    /// The shape, refusing one that the dataset's storage cannot hold ([`storable_elements`]):
+    /// a damaged dimension would otherwise size the output, hundreds of megabytes from a
+    /// file of kilobytes, or an allocation that aborts the process.
     fn plausible_shape(&self, v: &View<'_>, path: &str, ds: &lib::Dataset) -> Result<Vec<usize>, H5Error> {
         let shape = self.shape_of(v, path, ds)?;
-        let limit = (v.lib.file_size() as u128) * 1032 + (1u128 << 30);
-        let bytes = shape.iter().fold(8u128, |acc, &d| acc.saturating_mul(d as u128));
-        if bytes > limit {
+        let elements = shape.iter().fold(1u128, |acc, &d| acc.saturating_mul(d as u128));
+        let (limit, storage) = storable_elements(ds, v.lib.file_size());
+        if elements > limit {
             let found = format!(
-                "shape {} in a file of {} bytes",
-                shape_string(&shape),
-                v.lib.file_size()
+                "shape {} ({elements} elements) in {storage}",
+                shape_string(&shape)
             );
-            return Err(self.unexpected(format!("dataset {}", canonical(path)), "a plausible size", found));
+            let object = format!("dataset {}", canonical(path));
+            return Err(self.unexpected(object, "a shape its storage can hold", found));
         }
         Ok(shape)
     }
@@ -1465,6 +1476,44 @@ impl H5File {
     pub fn attr_u64s(&self, path: &str, name: &str) -> Result<Vec<u64>, H5Error> {
         self.attr_as(path, name, "non-negative integers", Attr::to_u64s)
     }
+}
+
+/// Elements one stored byte can decompress to at most: deflate's best ratio (1032:1).
+const DEFLATE_RATIO: u128 = 1032;
+
+/// Elements a chunked dataset may hold beyond its stored chunks, read as its fill value
+/// (chunks never written): 1 Mi, 8 MiB as f64. A sparse dataset with more is refused rather
+/// than a damaged dimension believed.
+const FILL_ELEMENTS: u128 = 1 << 20;
+
+/// The most elements the storage of `ds` can hold, with that storage in words: contiguous
+/// and compact storage, its bytes over the element size; chunked storage, each stored
+/// chunk's elements (no more than its bytes decompress to) plus [`FILL_ELEMENTS`]; anything
+/// else (or a chunk index that cannot be listed), what the whole file decompresses to plus
+/// [`FILL_ELEMENTS`].
+fn storable_elements(ds: &lib::Dataset, file_size: u64) -> (u128, String) {
+    let width = u128::from(ds.element_size().unwrap_or(1).max(1));
+    let decompressed = |bytes: u64| u128::from(bytes) * DEFLATE_RATIO / width;
+    let chunked = match ds.layout() {
+        Ok(lib::Layout::Contiguous { size, .. } | lib::Layout::Compact { size }) => {
+            return (u128::from(size) / width, format!("{size} bytes of storage"));
+        }
+        Ok(lib::Layout::Chunked { chunk_shape, .. }) => ds.chunks().ok().map(|c| (chunk_shape, c)),
+        Ok(_) | Err(_) => None,
+    };
+    let Some((chunk_shape, chunks)) = chunked else {
+        let whole = decompressed(file_size).saturating_add(FILL_ELEMENTS);
+        return (whole, format!("a file of {file_size} bytes"));
+    };
+    let per_chunk = chunk_shape
+        .iter()
+        .fold(1u128, |acc, &d| acc.saturating_mul(u128::from(d)));
+    let stored = chunks
+        .iter()
+        .map(|c| per_chunk.min(decompressed(c.storage_size)))
+        .fold(0u128, u128::saturating_add);
+    let storage = format!("{} stored chunks of {per_chunk} elements", chunks.len());
+    (stored.saturating_add(FILL_ELEMENTS), storage)
 }
 
 /// Advice for the one layout hdf5-pure cannot read, shown where hdf5-reader failed too.
