@@ -10,8 +10,8 @@
 //!
 //! Case counts: `AF_FUZZ_CASES` cases per property (default 300) and every
 //! `AF_FUZZ_TRUNCATE_STEP`-th truncation of each fixture (default 199), with the random
-//! inputs drawn from `AF_FUZZ_SEED` (default: the clock; each test reports the seed it
-//! used). The full campaign (1e6 inputs) is `bench/hdf5_fuzz.sh`.
+//! inputs drawn from `AF_FUZZ_SEED` (default: a fixed seed, so the test suite draws the
+//! same inputs every run; each test reports the seed it used). The full campaign (1e6 inputs) is `bench/hdf5_fuzz.sh`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -322,17 +322,17 @@ fn fuzz_config() -> ProptestConfig {
     }
 }
 
-/// The seed of the properties' random inputs: `AF_FUZZ_SEED`, else drawn from the clock
+/// The seed of the properties' random inputs: `AF_FUZZ_SEED`, else [`DEFAULT_SEED`]
 /// (reported with the results, so that a failure can be replayed).
 fn fuzz_seed() -> u64 {
     std::env::var("AF_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-            now.map_or(0, |d| d.as_nanos() as u64)
-        })
+        .unwrap_or(DEFAULT_SEED)
 }
+
+/// The seed of the test suite's inputs (a campaign passes others).
+const DEFAULT_SEED: u64 = 20_261_203;
 
 /// ChaCha's 32-byte seed from one number.
 fn seed_bytes(seed: u64) -> [u8; 32] {
