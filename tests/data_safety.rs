@@ -270,8 +270,9 @@ fn a_signal_ends_a_run_cleanly() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     let pid = child.id().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+    // The shell's own `kill` (no procps needed).
+    let killed = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
         .status()
         .unwrap();
     assert!(killed.success());
