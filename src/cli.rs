@@ -305,6 +305,10 @@ pub struct TracksArgs {
     /// How each snapshot is centred (position and velocity) before tracking.
     #[arg(long, value_enum, default_value_t = CenterName::None)]
     pub center: CenterName,
+    /// Cut each particle's track into streams of N consecutive snapshots (the last K mod N
+    /// left out), for long tracks (paper §6: sub-groups of one size).
+    #[arg(long, value_name = "N", conflicts_with = "stars")]
+    pub group: Option<usize>,
     /// Random seed of the --streams and --stars draws.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -378,6 +382,7 @@ impl TracksArgs {
             inputs: self.inputs.clone(),
             stars: self.stars,
             streams: self.streams,
+            group: self.group,
             read: ReadOptions {
                 types,
                 units: self.units.overrides()?,

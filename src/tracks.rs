@@ -38,6 +38,9 @@ pub struct TracksConfig {
     pub stars: Option<usize>,
     /// Streams (particles) kept; `None` keeps all.
     pub streams: Option<usize>,
+    /// Split each particle's track into streams of this many consecutive points (paper §6:
+    /// sub-groups of one size N); `None` keeps one stream per particle.
+    pub group: Option<usize>,
     /// What to read: particle types and unit overrides.
     pub read: ReadOptions,
     pub centering: Centering,
@@ -123,9 +126,12 @@ pub fn tracks_dataset(cfg: &TracksConfig) -> Result<(StreamsDataset, TracksSumma
     }
     let times_gyr = (tracks.times_gyr[0], tracks.times_gyr[snapshots - 1]);
     let mut ds = to_dataset(tracks, cfg.stars, cfg.streams, cfg.seed)?;
+    if let Some(n) = cfg.group {
+        ds = split_into_groups(&ds, n)?;
+    }
     ds.attrs.description = format!(
         "particle tracks from {snapshots} snapshots in {} files ({}), t = {} .. {} Gyr, centred: {}; {} of \
-         {tracked} tracked particles, {} of {snapshots} snapshots per stream",
+         {tracked} tracked particles, {} of {snapshots} snapshots per stream{}",
         files.len(),
         describe_inputs(&cfg.inputs),
         times_gyr.0,
@@ -133,6 +139,10 @@ pub fn tracks_dataset(cfg: &TracksConfig) -> Result<(StreamsDataset, TracksSumma
         cfg.centering,
         ds.n_streams(),
         ds.n_stars(),
+        match cfg.group {
+            Some(_) => " (consecutive groups of each track)",
+            None => "",
+        },
     );
     let summary = TracksSummary {
         out: PathBuf::new(),
@@ -220,6 +230,41 @@ pub fn to_dataset(
     ds.ids = Some(ids);
     ds.attrs = attrs;
     Ok(ds)
+}
+
+/// Each stream of `ds` cut into streams of `n` consecutive points, in order; a remainder of
+/// fewer than `n` points at a stream's end is left out. Streams cut from one track keep its
+/// particle id, so a dataset may hold one id several times.
+pub fn split_into_groups(ds: &StreamsDataset, n: usize) -> Result<StreamsDataset> {
+    let k = ds.n_stars();
+    if n < 2 || n > k {
+        bail!("--group {n} must be between 2 and the {k} points of each track");
+    }
+    let per_track = k / n;
+    let rows = |s: usize, g: usize| s * k + g * n..s * k + (g + 1) * n;
+    let groups: Vec<(usize, usize)> = (0..ds.n_streams())
+        .flat_map(|s| (0..per_track).map(move |g| (s, g)))
+        .collect();
+    let xv = groups
+        .iter()
+        .flat_map(|&(s, g)| ds.xv[6 * rows(s, g).start..6 * rows(s, g).end].iter().copied())
+        .collect();
+    let mut out = StreamsDataset::from_xv(groups.len(), n, xv).map_err(|e| anyhow::anyhow!("{e}"))?;
+    out.t =
+        ds.t.as_ref()
+            .map(|t| groups.iter().flat_map(|&(s, g)| t[rows(s, g)].to_vec()).collect());
+    out.ids = ds
+        .ids
+        .as_ref()
+        .map(|ids| groups.iter().map(|&(s, _)| ids[s]).collect());
+    out.attrs = ds.attrs.clone();
+    if k % n != 0 {
+        log::info!(
+            "--group {n}: the last {} of each track's {k} points are left out",
+            k % n
+        );
+    }
+    Ok(out)
 }
 
 /// Separates the stars' random stream from the particles'.

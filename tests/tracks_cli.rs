@@ -369,3 +369,54 @@ fn an_empty_folder_is_refused_naming_it_and_the_formats_looked_for() {
         assert!(err.contains(needle), "{needle:?} in {err}");
     }
 }
+
+#[test]
+fn long_tracks_split_into_groups_of_consecutive_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, snaps) = plummer_run(dir.path(), 12);
+    let (whole, grouped) = (dir.path().join("whole.h5"), dir.path().join("grouped.h5"));
+    run_ok(&["tracks", s(&snaps), "--out", s(&whole)]);
+    let w = StreamsDataset::read(&whole).unwrap();
+    for n in [3usize, 4] {
+        let n_text = n.to_string();
+        run_ok(&[
+            "tracks",
+            s(&snaps),
+            "--group",
+            &n_text,
+            "--out",
+            s(&grouped),
+            "--force",
+        ]);
+        let g = StreamsDataset::read(&grouped).unwrap();
+        let per_track = 8 / n;
+        assert_eq!((g.n_streams(), g.n_stars()), (12 * per_track, n));
+        for st in 0..g.n_streams() {
+            let (track, part) = (st / per_track, st % per_track);
+            assert_eq!(g.ids.as_ref().unwrap()[st], w.ids.as_ref().unwrap()[track]);
+            for i in 0..n {
+                assert_eq!(
+                    g.point(st, i),
+                    w.point(track, part * n + i),
+                    "stream {st} point {i}"
+                );
+                assert_eq!(
+                    g.t.as_ref().unwrap()[st * n + i],
+                    w.t.as_ref().unwrap()[track * 8 + part * n + i]
+                );
+            }
+        }
+    }
+    for bad in ["1", "9"] {
+        let err = run_err(&[
+            "tracks",
+            s(&snaps),
+            "--group",
+            bad,
+            "--out",
+            s(&grouped),
+            "--force",
+        ]);
+        assert!(err.contains("--group"), "{err}");
+    }
+}
