@@ -258,7 +258,7 @@ pub fn split_into_groups(ds: &StreamsDataset, n: usize) -> Result<StreamsDataset
         .as_ref()
         .map(|ids| groups.iter().map(|&(s, _)| ids[s]).collect());
     out.attrs = ds.attrs.clone();
-    if k % n != 0 {
+    if !k.is_multiple_of(n) {
         log::info!(
             "--group {n}: the last {} of each track's {k} points are left out",
             k % n
