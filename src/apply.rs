@@ -11,6 +11,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use crate::ensemble::Ensemble;
 use std::time::Instant;
 
 use actionfinder_integrators::actions::{Flag, IsochroneFinder};
@@ -235,10 +237,24 @@ pub fn apply(
     subset: Subset,
     device: &Device,
 ) -> Result<ApplySummary> {
+    apply_with_ensemble(model_dir, &Ensemble::none(), path, out, subset, device)
+}
+
+/// [`apply`], with `/particles/action_error` from the ensemble of `model_dir` and the further
+/// models of `ensemble` ([`crate::ensemble`]) when there are any.
+pub fn apply_with_ensemble(
+    model_dir: &Path,
+    ensemble: &Ensemble,
+    path: &Path,
+    out: &Path,
+    subset: Subset,
+    device: &Device,
+) -> Result<ApplySummary> {
     let started = Instant::now();
     let (model, training) = Model::load(model_dir, device)?;
     let input = read_input(path, &training, subset).with_context(|| format!("reading {}", path.display()))?;
     let mut mapped = map_points(&model, &input.points.xv)?;
+    let action_error = ensemble.action_error(&mapped.actions, &input.points.xv, device)?;
     let min_coverage = training["trust"]["min_coverage"]
         .as_f64()
         .unwrap_or(trust::MIN_COVERAGE);
@@ -261,6 +277,11 @@ pub fn apply(
     }
     if let Some(columns) = field {
         add_field(&mut catalog, columns)?;
+    }
+    if let Some(e) = action_error {
+        catalog
+            .set_column("action_error", e)
+            .map_err(anyhow::Error::msg)?;
     }
     catalog.write(out)?;
     let failed = catalog.flag.as_ref().map_or(0, |f| {

@@ -16,7 +16,7 @@ use crate::dataset::units::{read_labelled, read_xv};
 use crate::dataset::{check_root_units, read_attrs, write_root_attrs, DatasetAttrs};
 
 /// Optional per-particle float columns: (name, values per particle, unit, component order).
-const COLUMNS: [(&str, usize, &str, Option<&str>); 7] = [
+const COLUMNS: [(&str, usize, &str, Option<&str>); 8] = [
     ("actions", 3, "kpc km/s", Some("r,z,phi")),
     ("angles", 3, "rad", Some("r,z,phi")),
     ("frequencies", 3, "km/s/kpc", Some("r,z,phi")),
@@ -24,6 +24,7 @@ const COLUMNS: [(&str, usize, &str, Option<&str>); 7] = [
     ("acceleration", 3, "(km/s)^2/kpc", Some("x,y,z")),
     ("potential", 1, "(km/s)^2", None),
     ("action_spread", 1, "kpc km/s", None),
+    ("action_error", 3, "kpc km/s", Some("r,z,phi")),
 ];
 
 /// Meaning of `/particles/flag`.

@@ -517,12 +517,26 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Apply(args) => {
-            let model_files = output::files_in(&args.model);
+            let model_files: Vec<PathBuf> = std::iter::once(&args.model)
+                .chain(&args.ensemble)
+                .flat_map(|dir| output::files_in(dir))
+                .collect();
             let mut inputs: Vec<&std::path::Path> = model_files.iter().map(PathBuf::as_path).collect();
             inputs.push(&args.input);
             output::check_file("--out", &args.out, &inputs, Existing::from_force(args.force))?;
             let device = crate::device::parse(&args.device)?;
-            let summary = crate::apply::apply(&args.model, &args.input, &args.out, args.subset, &device)?;
+            let ensemble = crate::ensemble::Ensemble {
+                members: args.ensemble.clone(),
+                scale: args.error_scale()?,
+            };
+            let summary = crate::apply::apply_with_ensemble(
+                &args.model,
+                &ensemble,
+                &args.input,
+                &args.out,
+                args.subset,
+                &device,
+            )?;
             println!("{summary}");
             Ok(())
         }
@@ -769,6 +783,21 @@ impl FitFieldArgs {
     }
 }
 
+impl ApplyArgs {
+    /// `--error-scale` as three factors (one given: for all components; none: 1).
+    fn error_scale(&self) -> Result<[f64; 3]> {
+        match self.error_scale[..] {
+            [] => Ok([1.0; 3]),
+            [s] => Ok([s; 3]),
+            [r, z, phi] => Ok([r, z, phi]),
+            _ => bail!(
+                "--error-scale takes one factor or three (r,z,phi), got {}",
+                self.error_scale.len()
+            ),
+        }
+    }
+}
+
 /// `actionfinder field`.
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("where").required(true).args(["at", "grid"])))]
@@ -870,6 +899,14 @@ pub struct ApplyArgs {
     /// of the split the model was trained with.
     #[arg(long, value_enum, default_value = "all")]
     pub subset: crate::apply::Subset,
+    /// Further model directories (repeat the flag; models trained with other seeds): writes
+    /// /particles/action_error, each action's standard deviation over MODEL and these.
+    #[arg(long, value_name = "MODEL_DIR")]
+    pub ensemble: Vec<PathBuf>,
+    /// SR,SZ,SPHI (or one S for all): multiply action_error's components by these (the
+    /// "scale for 68%" that `validate` reports on data with truth).
+    #[arg(long, value_name = "S", value_delimiter = ',', requires = "ensemble")]
+    pub error_scale: Vec<f64>,
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,

@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod demo;
 pub mod device;
 pub mod digest;
+pub mod ensemble;
 pub mod field;
 pub mod flags;
 pub mod generate;

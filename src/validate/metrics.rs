@@ -35,6 +35,62 @@ pub struct ActionErrors {
     pub median_abs_overall: f64,
 }
 
+/// How well a catalog's `action_error` (sigma_k per point) describes its errors: the shares
+/// of points with |J_k - J_k,true| <= sigma_k and <= 2 sigma_k (0.683 and 0.954 for a
+/// calibrated Gaussian error). The `_overall` values pool the three components.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Coverage {
+    /// Points compared: selected, and actions, errors and truth all finite.
+    pub n: usize,
+    pub within_one: [f64; 3],
+    pub within_one_overall: f64,
+    pub within_two: [f64; 3],
+    pub within_two_overall: f64,
+    /// Per component, the factor sigma would need to put 68.3% of the true actions within one
+    /// sigma: the 68.3rd percentile of |dJ_k| / sigma_k (`apply --error-scale` on other data).
+    pub scale_68: [f64; 3],
+}
+
+/// The share of a Gaussian within one standard deviation of its mean.
+const ONE_SIGMA: f64 = 0.682_689_492;
+
+/// [`Coverage`] of `errors` (\[n,3\]) for `actions` against `truth` over `select`.
+pub fn coverage(actions: &[f64], errors: &[f64], truth: &[f64], select: &[bool]) -> Coverage {
+    let finite = |i: usize| errors[3 * i..3 * i + 3].iter().all(|v| v.is_finite());
+    let rows: Vec<usize> = compared_rows(actions, truth, select)
+        .into_iter()
+        .filter(|&i| finite(i))
+        .collect();
+    let share = |m: f64| -> [f64; 3] {
+        std::array::from_fn(|k| {
+            let inside = rows
+                .iter()
+                .filter(|&&i| (actions[3 * i + k] - truth[3 * i + k]).abs() <= m * errors[3 * i + k])
+                .count();
+            inside as f64 / rows.len() as f64
+        })
+    };
+    let (one, two) = (share(1.0), share(2.0));
+    let scale_68 = std::array::from_fn(|k| {
+        let mut z: Vec<f64> = rows
+            .iter()
+            .map(|&i| (actions[3 * i + k] - truth[3 * i + k]).abs() / errors[3 * i + k])
+            .collect();
+        z.sort_by(f64::total_cmp);
+        z.get(((ONE_SIGMA * z.len() as f64).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(f64::NAN)
+    });
+    Coverage {
+        n: rows.len(),
+        within_one: one,
+        within_one_overall: mean3(one),
+        within_two: two,
+        within_two_overall: mean3(two),
+        scale_68,
+    }
+}
+
 /// Errors of recovered angles against the true ones over a set of points, in degrees:
 /// |wrap(theta_k - theta_k,true)| with wrap into (-pi, pi], so that 359 deg against 1 deg is
 /// an error of 2 deg.

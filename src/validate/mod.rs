@@ -43,7 +43,9 @@ use crate::catalog::Catalog;
 use crate::dataset::StreamsDataset;
 use crate::output::{self, Existing};
 pub use history::{read_history, Epoch, History};
-pub use metrics::{AccelerationErrors, ActionErrors, AngleErrors, FrequencyErrors, PotentialErrors, Spread};
+pub use metrics::{
+    AccelerationErrors, ActionErrors, AngleErrors, Coverage, FrequencyErrors, PotentialErrors, Spread,
+};
 
 pub use crate::catalog::FLAG_UNTRUSTED;
 
@@ -145,6 +147,8 @@ pub struct Report {
     pub actions: Option<Subsets<ActionErrors>>,
     /// Catalog angles against `/truth/angles`, when both exist.
     pub angles: Option<Subsets<AngleErrors>>,
+    /// The catalog's `action_error` against its actual errors, when it has one.
+    pub action_error: Option<Subsets<Coverage>>,
     /// The catalog's field against the truth's, part by part.
     pub field: FieldErrors,
     /// Each `/baseline/<name>_actions` against `/truth/actions` (trusted = the catalog's
@@ -408,6 +412,11 @@ pub fn validate(catalog: &Catalog, truth: &StreamsDataset) -> Result<Report, Val
         &sel,
         metrics::angle_errors,
     );
+    let action_error = catalog
+        .column("actions")
+        .zip(catalog.column("action_error"))
+        .zip(true_actions)
+        .map(|((a, e), t)| subsets(&sel.usable, &sel.trusted, |s| metrics::coverage(a, e, t, s)));
     let every = vec![true; n];
     let baselines = true_actions.map_or_else(Vec::new, |t| {
         (truth.baselines.iter())
@@ -430,6 +439,7 @@ pub fn validate(catalog: &Catalog, truth: &StreamsDataset) -> Result<Report, Val
         flags: sel.counts(catalog.flag.is_some()),
         actions,
         angles,
+        action_error,
         field: field_errors(catalog, truth, &sel),
         baselines,
         conservation: conservation(catalog, truth, &sel),

@@ -3,7 +3,7 @@
 use std::fmt::{self, Display, Formatter, Result};
 
 use super::{
-    AccelerationErrors, ActionErrors, AngleErrors, FieldErrors, FlagCounts, FrequencyErrors, Named,
+    AccelerationErrors, ActionErrors, AngleErrors, Coverage, FieldErrors, FlagCounts, FrequencyErrors, Named,
     PotentialErrors, Report, Spread, Subsets, ValidateOutput,
 };
 
@@ -66,6 +66,27 @@ fn actions(f: &mut Formatter<'_>, name: &str, e: &Subsets<ActionErrors>) -> Resu
             a.median_abs,
             a.median_abs_overall,
         )?;
+    }
+    Ok(())
+}
+
+fn coverage(f: &mut Formatter<'_>, e: &Subsets<Coverage>) -> Result {
+    for (subset, c) in [("all", &e.all), ("trusted", &e.trusted)] {
+        line(
+            f,
+            ["catalog", subset, "within 1 sigma"],
+            c.n,
+            c.within_one,
+            c.within_one_overall,
+        )?;
+        line(
+            f,
+            ["", "", "within 2 sigma"],
+            c.n,
+            c.within_two,
+            c.within_two_overall,
+        )?;
+        line(f, ["", "", "scale for 68%"], c.n, c.scale_68, f64::NAN)?;
     }
     Ok(())
 }
@@ -246,6 +267,14 @@ impl Display for Report {
                 "n",
             )?;
             angles(f, a)?;
+        }
+        if let Some(c) = &self.action_error {
+            header(
+                f,
+                "Action uncertainties: share of true actions within 1 and 2 sigma (0.683 and 0.954 when calibrated)",
+                "n",
+            )?;
+            coverage(f, c)?;
         }
         field(f, &self.field)?;
         if !self.conservation.is_empty() {
