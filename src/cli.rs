@@ -395,6 +395,11 @@ impl TracksArgs {
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
+    /// The system: plummer (the paper's §6.5 validation run), dehnen[:gamma=G] (inner slope
+    /// 0 <= G < 2, default 1.5), hernquist or isochrone; all of mass 5e5 Msun and scale radius
+    /// 0.02 kpc, integrated for as many half-mass dynamical times as the Plummer run.
+    #[arg(long, default_value = "plummer", value_name = "MODEL")]
+    pub model: crate::demo::models::DemoModel,
     /// Output folder.
     #[arg(long, default_value = "actionfinder-output/demo")]
     pub out: PathBuf,
@@ -482,7 +487,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{summary}");
             Ok(())
         }
-        Command::Demo(args) => crate::demo::run(&args),
+        Command::Demo(args) => crate::demo::run(&args).map(|_| ()),
         Command::Train(args) => {
             if let Some(form) = args.field {
                 crate::field::fit::check(&args.field_options.config(form, &args.device))?;

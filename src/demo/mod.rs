@@ -1,11 +1,13 @@
 //! `actionfinder demo`: the main job on built-in defaults.
 //!
-//! At this stage: the paper's §6.5 Plummer validation system (scale radius 0.02 kpc,
-//! 5e5 Msun) sampled from its exact distribution function and integrated for 0.07 Gyr, run
-//! through the pipeline a user's simulation takes: `generate` writes a Gadget-4-style
-//! snapshot directory (8 snapshots, 0.01 Gyr apart, particles shuffled in each), and the
-//! streams dataset the demo reports is the one `tracks` builds from those snapshots (each
-//! particle's 8 positions one stream), with the truth of the known potential added
+//! By default the paper's §6.5 Plummer validation system (scale radius 0.02 kpc, 5e5 Msun)
+//! sampled from its exact distribution function and integrated for 0.07 Gyr; `--model`
+//! picks another spherical system of the same mass and scale radius ([`models`]: Dehnen of any
+//! inner slope, Hernquist, isochrone), integrated for as many half-mass dynamical times. The
+//! sample goes through the pipeline a user's simulation takes: `generate` writes a
+//! Gadget-4-style snapshot directory (8 snapshots over the run, particles shuffled in each),
+//! and the streams dataset the demo reports is the one `tracks` builds from those snapshots
+//! (each particle's 8 positions one stream), with the truth of the known potential added
 //! (potential, acceleration, exact actions, angles and frequencies). The generated dataset
 //! (8 points per orbit at random times, with truth) is kept beside it.
 //!
@@ -14,8 +16,11 @@
 //! streams and to orbits the model never saw (a second sample, another seed), and `validate`
 //! both against the exact spherical actions, with PNG plots. Between training and applying,
 //! `fit-field` learns the acceleration field and potential from the same streams, so the
-//! catalogs carry acceleration, potential and frequencies, scored against the exact ones. The paper (§6.5, 8 snapshots
-//! of a gyrfalcON run) reports mean action errors of about 5e-4 kpc km/s.
+//! catalogs carry acceleration, potential and frequencies, scored against the exact ones. The
+//! paper (§6.5, 8 snapshots of a gyrfalcON run) reports mean action errors of about 5e-4
+//! kpc km/s for the Plummer system.
+
+pub mod models;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -37,30 +42,58 @@ use crate::recipe::Recipe;
 use crate::times::TimeSampling;
 use crate::tracks::{tracks_dataset, TracksConfig};
 use crate::train::{train, TrainConfig};
-use crate::validate::{validate_files, ValidateOptions};
+use crate::validate::{validate_files, Report, ValidateOptions};
+use models::{DemoModel, MASS, SCALE};
 
-/// The paper's §6.5 Plummer system.
-pub const PLUMMER_SPEC: &str = "plummer:M=5e5,a=0.02";
-
-/// Files the demo writes under its output folder.
-pub const GENERATED_FILE: &str = "plummer_generated.h5";
+/// Files and folders the demo writes under its output folder (besides [`Dataset`]'s).
 pub const SNAPSHOT_DIR: &str = "snapshots";
-pub const STREAMS_FILE: &str = "plummer_streams.h5";
-pub const UNSEEN_FILE: &str = "plummer_unseen.h5";
 pub const MODEL_DIR: &str = "model";
 pub const FIELD_FILE: &str = "field_grid.h5";
 pub const FIELD_PLOTS: &str = "field_plots";
-/// The Plummer scale radius of [`PLUMMER_SPEC`] (kpc).
-const PLUMMER_A: f64 = 0.02;
+
+/// The demo's streams datasets, each in `<model>_<role>.h5` (e.g. `plummer_streams.h5`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dataset {
+    /// The generator's own dataset (8 points per orbit at random times, with truth).
+    Generated,
+    /// The streams `tracks` builds from the snapshots, with the truth added.
+    Streams,
+    /// Orbits the model never saw (another seed), with truth.
+    Unseen,
+}
+
+impl Dataset {
+    /// The file name for `model`'s run.
+    pub fn file(self, model: &DemoModel) -> String {
+        let role = match self {
+            Self::Generated => "generated",
+            Self::Streams => "streams",
+            Self::Unseen => "unseen",
+        };
+        format!("{}_{role}.h5", model.name())
+    }
+}
+
+/// What the demo measured: `validate`'s reports on the held-out streams and on the unseen
+/// orbits, and the learned circular speed's largest relative error.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DemoReport {
+    /// The catalog of the streams held out of training against their truth.
+    pub validation: Report,
+    /// The catalog of the orbits the model never saw against their truth.
+    pub unseen: Report,
+    /// Largest `|v_c / v_c,exact - 1|` in the plane from 0.2 to 5 scale radii.
+    pub circular_speed_error: f64,
+}
 
 /// The demo's generation job writing under `args.out`.
 pub fn config(args: &DemoArgs) -> GenerateConfig {
     GenerateConfig {
-        potential: PLUMMER_SPEC.to_string(),
+        potential: args.model.spec(),
         recipe: Recipe::Equilibrium { truncate: None },
         streams: args.streams,
         sampling: TimeSampling::Random { stars: 8 },
-        duration: 0.07,
+        duration: args.model.duration(),
         seed: args.seed,
         integration: IntegrationOptions::default(),
         snapshots: Some(SnapshotPlan {
@@ -82,27 +115,39 @@ pub fn tracks_config(args: &DemoArgs) -> TracksConfig {
     }
 }
 
-/// Run the demo and print what was written.
-pub fn run(args: &DemoArgs) -> Result<()> {
+/// Run the demo, print what was written and measured, and return the measurements.
+pub fn run(args: &DemoArgs) -> Result<DemoReport> {
     check(args)?;
     output::check_folder("--out", &args.out, &[], existing(args))?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating output folder {}", args.out.display()))?;
     let cfg = config(args);
-    println!("actionfinder demo: Plummer validation run (paper §6.5: a = 0.02 kpc, M = 5e5 Msun)");
-    let summary = generate(&cfg, &args.out.join(GENERATED_FILE))?;
+    println!("actionfinder demo: {}", banner(&args.model));
+    let summary = generate(&cfg, &args.out.join(Dataset::Generated.file(&args.model)))?;
     println!("{summary}");
     println!("tracks: following every particle through the snapshots, as for a simulation");
     let (mut ds, mut tracked) = tracks_dataset(&tracks_config(args))?;
-    let pot: Arc<dyn Potential> = Arc::from(spec::parse(PLUMMER_SPEC)?);
+    let pot: Arc<dyn Potential> = Arc::from(spec::parse(&args.model.spec())?);
     add_truth(&mut ds, pot.clone())?;
     ds.attrs.potential = pot.spec();
     ds.attrs.description.push_str("; truth from the known potential");
-    let out = args.out.join(STREAMS_FILE);
+    let out = args.out.join(Dataset::Streams.file(&args.model));
     write(&ds, &out)?;
     tracked.out = out;
     println!("{tracked}");
     learn(args, &ds, &tracked.out, &pot)
+}
+
+/// What the run is: the paper's Plummer system, or another model run as long.
+fn banner(model: &DemoModel) -> String {
+    let system = format!("a = {SCALE} kpc, M = {MASS:e} Msun");
+    match model {
+        DemoModel::Plummer => format!("Plummer validation run (paper §6.5: {system})"),
+        other => format!(
+            "{other} validation run ({system}; {:.3} Gyr, as many half-mass dynamical times as the paper's §6.5 Plummer run)",
+            other.duration()
+        ),
+    }
 }
 
 /// The options, checked before anything is written.
@@ -137,7 +182,12 @@ pub fn train_config(args: &DemoArgs) -> TrainConfig {
 
 /// Train on the tracked streams, then apply and validate on held-out streams and on orbits
 /// never seen.
-fn learn(args: &DemoArgs, ds: &StreamsDataset, streams: &Path, pot: &Arc<dyn Potential>) -> Result<()> {
+fn learn(
+    args: &DemoArgs,
+    ds: &StreamsDataset,
+    streams: &Path,
+    pot: &Arc<dyn Potential>,
+) -> Result<DemoReport> {
     let model = args.out.join(MODEL_DIR);
     println!(
         "train: learning actions from the {} tracked streams",
@@ -160,58 +210,76 @@ fn learn(args: &DemoArgs, ds: &StreamsDataset, streams: &Path, pot: &Arc<dyn Pot
         ..FieldConfig::default()
     };
     println!("{}", fit_field(&model, ds, &field_cfg, false)?);
-    field_against_plummer(args, &model, pot.as_ref())?;
-    let unseen = args.out.join(UNSEEN_FILE);
+    let circular_speed_error = field_against_exact(args, &model, pot.as_ref())?;
+    let unseen = args.out.join(Dataset::Unseen.file(&args.model));
     let unseen_cfg = GenerateConfig {
         seed: args.seed + 1,
         snapshots: None,
         ..config(args)
     };
     generate(&unseen_cfg, &unseen)?;
-    let device = crate::device::parse(&args.device)?;
-    for (what, input, subset, name) in [
-        (
-            "held-out streams (the validation share)",
-            streams,
-            Subset::Validation,
-            "catalog_validation.h5",
-        ),
-        (
-            "orbits the model never saw",
-            unseen.as_path(),
-            Subset::All,
-            "catalog_unseen.h5",
-        ),
-    ] {
-        let catalog = args.out.join(name);
-        println!("\napply + validate on {what}:");
-        println!("{}", apply(&model, input, &catalog, subset, &device)?);
-        let out = validate_files(&ValidateOptions {
-            catalog,
-            truth: input.to_path_buf(),
-            plots: None,
-            model: Some(model.clone()),
-            existing: existing(args),
-        })?;
-        print!("{out}");
-    }
-    Ok(())
+    let validation = apply_and_validate(
+        args,
+        &model,
+        "held-out streams (the validation share)",
+        streams,
+        Subset::Validation,
+        "catalog_validation.h5",
+    )?;
+    let unseen = apply_and_validate(
+        args,
+        &model,
+        "orbits the model never saw",
+        &unseen,
+        Subset::All,
+        "catalog_unseen.h5",
+    )?;
+    Ok(DemoReport {
+        validation,
+        unseen,
+        circular_speed_error,
+    })
 }
 
-/// The learned field on a grid out to 5 scale radii, written with plots against the exact
-/// Plummer field (`field_plots/`), and the circular speed `v_c = sqrt(R a_R)` in the plane
-/// against the exact one from 0.2 to 5 scale radii.
-fn field_against_plummer(args: &DemoArgs, model: &Path, pot: &dyn Potential) -> Result<()> {
+/// `apply` the model to `input`'s `subset` into the catalog `name`, then `validate` it
+/// against `input`'s truth (plots beside the catalog); prints both and returns the report.
+fn apply_and_validate(
+    args: &DemoArgs,
+    model: &Path,
+    what: &str,
+    input: &Path,
+    subset: Subset,
+    name: &str,
+) -> Result<Report> {
+    let catalog = args.out.join(name);
+    println!("\napply + validate on {what}:");
+    let device = crate::device::parse(&args.device)?;
+    println!("{}", apply(model, input, &catalog, subset, &device)?);
+    let out = validate_files(&ValidateOptions {
+        catalog,
+        truth: input.to_path_buf(),
+        plots: None,
+        model: Some(model.to_path_buf()),
+        existing: existing(args),
+    })?;
+    print!("{out}");
+    Ok(out.report)
+}
+
+/// The learned field on a grid out to 5 scale radii, written with plots against the model's
+/// exact field (`field_plots/`), and the circular speed `v_c = sqrt(R a_R)` in the plane
+/// against the exact one from 0.2 to 5 scale radii (its largest relative error returned).
+fn field_against_exact(args: &DemoArgs, model: &Path, pot: &dyn Potential) -> Result<f64> {
     let summary = field_command(&FieldCommandConfig {
         model: model.to_path_buf(),
         positions: Positions::Grid(GridSpec {
-            rmax: 5.0 * PLUMMER_A,
+            rmax: 5.0 * SCALE,
             n: 64,
         }),
         out: args.out.join(FIELD_FILE),
         plots: Some(args.out.join(FIELD_PLOTS)),
-        compare: Some(PLUMMER_SPEC.to_string()),
-        z_height: PLUMMER_A,
+        compare: Some(args.model.spec()),
+        z_height: SCALE,
         device: args.device.clone(),
         existing: existing(args),
     })?;
@@ -219,16 +287,17 @@ fn field_against_plummer(args: &DemoArgs, model: &Path, pot: &dyn Potential) -> 
     let (field, _) = FieldModel::load(model, &crate::device::parse(&args.device)?)?;
     let worst = circular_speed_error(&field, pot)?;
     println!(
-        "circular speed v_c(R) in the plane, 0.2 to 5 scale radii: largest relative difference from the exact Plummer {worst:.2e}"
+        "circular speed v_c(R) in the plane, 0.2 to 5 scale radii: largest relative difference from the exact {} {worst:.2e}",
+        args.model
     );
-    Ok(())
+    Ok(worst)
 }
 
 /// Largest `|v_c / v_c,exact - 1|` over 40 radii from 0.2 to 5 scale radii, `v_c^2 = R <a_R>`
 /// averaged over 16 azimuths in the plane.
 fn circular_speed_error(field: &FieldModel, pot: &dyn Potential) -> Result<f64> {
     let radii: Vec<f64> = (0..40)
-        .map(|k| 0.2 * PLUMMER_A * 25f64.powf(k as f64 / 39.0))
+        .map(|k| 0.2 * SCALE * 25f64.powf(k as f64 / 39.0))
         .collect();
     let x: Vec<f64> = radii
         .iter()
