@@ -606,11 +606,21 @@ pub struct TrainArgs {
     /// Model directory to write.
     #[arg(long)]
     pub out: PathBuf,
-    #[arg(long, default_value_t = 200)]
+    /// Most epochs to run: a ceiling for --schedule plateau, the length of --schedule cosine.
+    #[arg(long, default_value_t = 2000)]
     pub epochs: usize,
-    /// Initial learning rate (cosine decay to 1e-5).
+    /// Initial learning rate (the final one is 1e-5, or this if lower).
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
+    /// Learning-rate schedule: plateau (halve the rate when the validation loss stops
+    /// improving, stop once it is below the final rate) or cosine (decay to the final rate
+    /// over --epochs).
+    #[arg(long, value_enum, default_value = "plateau")]
+    pub schedule: crate::train::Schedule,
+    /// Epochs without a better validation loss before the plateau schedule halves the rate
+    /// (at least: a tenth of the epochs run so far when that is longer).
+    #[arg(long, default_value_t = 10)]
+    pub plateau_patience: usize,
     /// Streams per mini-batch.
     #[arg(long, default_value_t = 32)]
     pub batch_streams: usize,
@@ -646,9 +656,15 @@ pub struct TrainArgs {
     /// Smallest fraction of a radial period a trusted stream spans.
     #[arg(long, default_value_t = crate::trust::MIN_COVERAGE)]
     pub min_coverage: f64,
-    /// Axisymmetric system: keep theta_phi out of G and P (J_phi = L_z exactly).
-    #[arg(long)]
-    pub axisymmetric: bool,
+    /// Axisymmetric system: keep theta_phi out of G and P (J_phi = L_z exactly). auto: on
+    /// when L_z is conserved along the streams (median std(L_z)/mean(|L|) at most 1e-3);
+    /// --axisymmetric alone means on.
+    #[arg(long, value_enum, default_value = "auto", num_args = 0..=1, default_missing_value = "on")]
+    pub axisymmetric: crate::train::Axisymmetry,
+    /// Start from another model's G, P, scales and (unless --toy fixes one) toy; its
+    /// architecture must be the one these options ask for.
+    #[arg(long, value_name = "MODEL_DIR")]
+    pub init: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// cpu or cuda:N (CUDA needs a build with --features cuda).
@@ -867,6 +883,8 @@ impl TrainArgs {
             epochs: self.epochs,
             learning_rate: self.lr,
             final_learning_rate: 1e-5f64.min(self.lr),
+            schedule: self.schedule,
+            plateau_patience: self.plateau_patience,
             batch_streams: self.batch_streams,
             width: self.net.width,
             max_width: self.net.max_width,
@@ -883,6 +901,7 @@ impl TrainArgs {
             checkpoint_every: self.checkpoint_every,
             min_coverage: self.min_coverage,
             axisymmetric: self.axisymmetric,
+            init: self.init.clone(),
             seed: self.seed,
             device: self.device.clone(),
             stop_after: self.stop_after,

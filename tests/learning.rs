@@ -522,7 +522,7 @@ fn axisymmetric_option_keeps_j_phi_equal_to_l_z() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = TrainConfig {
         epochs: 3,
-        axisymmetric: true,
+        axisymmetric: actionfinder::train::Axisymmetry::On,
         ..small_config(m, b)
     };
     train(&ds, &cfg, dir.path(), false, DATA).unwrap();

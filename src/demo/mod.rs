@@ -41,7 +41,7 @@ use crate::output::{self, Existing};
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
 use crate::tracks::{tracks_dataset, TracksConfig};
-use crate::train::{train, TrainConfig};
+use crate::train::{train, Axisymmetry, Schedule, TrainConfig};
 use crate::validate::{validate_files, Report, ValidateOptions};
 use models::{DemoModel, MASS, SCALE};
 
@@ -172,8 +172,9 @@ fn existing(args: &DemoArgs) -> Existing {
 pub fn train_config(args: &DemoArgs) -> TrainConfig {
     TrainConfig {
         epochs: args.epochs,
+        schedule: Schedule::Cosine,
         fit_toy: true,
-        axisymmetric: true,
+        axisymmetric: Axisymmetry::On,
         seed: args.seed,
         device: args.device.clone(),
         ..TrainConfig::default()

@@ -1,7 +1,8 @@
 //! Checkpoints for `--resume` (atomic and verified by [`crate::checkpoints`]):
 //! `MODEL_DIR/checkpoint/` holds the current model as a model directory,
 //! `optimizer.safetensors` (Adam's moments, the best weights so far and the per-stream `J'`
-//! warm starts), `state.json` (epoch, history, best epoch) and the manifest;
+//! warm starts), `state.json` (epoch, history, best epoch, the plateau schedule's state, the
+//! `--init` record) and the manifest;
 //! `checkpoint.previous/` the one before. With the per-epoch generators derived from the
 //! seed, a resumed run continues exactly. The checkpoint is kept after the last epoch, so
 //! `--resume --epochs M` also extends a run.
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::adam::Adam;
 use super::data::TrainingData;
+use super::schedule::Plateau;
 use super::{refresh_streams, EpochRecord, Run, TrainConfig};
 use crate::checkpoints::{Checkpoints, Identity};
 use crate::dataset::StreamsDataset;
@@ -33,6 +35,8 @@ struct State {
     history: Vec<EpochRecord>,
     best_epoch: usize,
     best_val_loss: f64,
+    plateau: Plateau,
+    init: Option<serde_json::Value>,
 }
 
 /// The action map's checkpoints in `out`.
@@ -69,6 +73,8 @@ pub(crate) fn save(out: &Path, run: &Run, identity: &Identity) -> Result<()> {
             history: run.history.clone(),
             best_epoch: *best_epoch,
             best_val_loss: *best_val_loss,
+            plateau: run.plateau.clone(),
+            init: run.init.clone(),
         };
         std::fs::write(dir.join(STATE), serde_json::to_string_pretty(&state)?)
             .with_context(|| format!("writing {}", dir.join(STATE).display()))
@@ -122,6 +128,8 @@ pub(crate) fn load(
         history: state.history,
         best: Some((state.best_epoch, state.best_val_loss, best)),
         epoch: state.epoch,
+        plateau: state.plateau,
+        init: state.init,
     };
     refresh_streams(&mut run)?;
     log::info!("resuming from epoch {} ({})", run.epoch, dir.display());

@@ -1,15 +1,19 @@
 //! Training (paper §2–3, listing 1; docs/design.md "The method" steps 1–6): Adam over mini-batches
 //! of whole streams, the per-stream fixed point for `J'`, the loss of eqs. 12–13 (+ the
-//! time-linearity term), held-out streams for early stopping, the best validation weights
-//! kept, checkpoints and `--resume`.
+//! time-linearity term), held-out streams whose loss drives the learning-rate schedule and
+//! the stop ([`schedule`]), the best validation weights kept, the symmetry decided from the
+//! data ([`symmetry`]), warm starts from another model ([`init`]), checkpoints and `--resume`.
 
 pub mod adam;
 pub mod checkpoint;
 pub mod data;
+pub mod init;
 pub mod loss;
 pub mod options;
 pub mod output;
+pub mod schedule;
 pub mod step_bench;
+pub mod symmetry;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -35,6 +39,10 @@ use crate::trust::{self, StreamTiming};
 use actionfinder_integrators::actions::Flag;
 use adam::Adam;
 use data::{Batch, TrainingData};
+use init::InitModel;
+use schedule::Plateau;
+pub use schedule::{Schedule, StopReason};
+pub use symmetry::{Axisymmetry, SymmetryDecision};
 
 /// The per-stream fixed point during training: warm-started from the previous epoch, so a
 /// few iterations reach the paper's tolerance (listing 1: 5e-5 max, normalised actions).
@@ -55,10 +63,16 @@ pub enum ToyChoice {
 /// Everything `train` takes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
+    /// The most epochs to run (the cosine schedule's length).
     pub epochs: usize,
     pub learning_rate: f64,
-    /// Cosine decay from `learning_rate` to this at the last epoch.
+    /// The plateau schedule stops below this rate; the cosine one reaches it at the last
+    /// epoch.
     pub final_learning_rate: f64,
+    pub schedule: Schedule,
+    /// Epochs without a better validation loss before the plateau schedule halves the rate
+    /// (at least; see [`schedule`]).
+    pub plateau_patience: usize,
     /// Streams per mini-batch.
     pub batch_streams: usize,
     /// Narrowest block width; widths double up to `max_width` and come back (fig. 2).
@@ -85,8 +99,11 @@ pub struct TrainConfig {
     pub checkpoint_every: usize,
     /// Smallest fraction of a radial period a trusted stream spans.
     pub min_coverage: f64,
-    /// Keep theta_phi out of G and P (J_phi = L_z exactly).
-    pub axisymmetric: bool,
+    /// Keep theta_phi out of G and P (J_phi = L_z exactly): on, off, or decided from the
+    /// data ([`symmetry`]).
+    pub axisymmetric: Axisymmetry,
+    /// Start G, P, the scales and (unless `toy` fixes one) the toy from this model directory.
+    pub init: Option<PathBuf>,
     pub seed: u64,
     /// `cpu` or `cuda:N`.
     pub device: String,
@@ -98,9 +115,11 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            epochs: 200,
+            epochs: 2000,
             learning_rate: 1e-3,
             final_learning_rate: 1e-5,
+            schedule: Schedule::Plateau,
+            plateau_patience: 10,
             batch_streams: 32,
             width: 64,
             max_width: 64,
@@ -116,7 +135,8 @@ impl Default for TrainConfig {
             patience: 0,
             checkpoint_every: 10,
             min_coverage: trust::MIN_COVERAGE,
-            axisymmetric: false,
+            axisymmetric: Axisymmetry::Auto,
+            init: None,
             seed: 1,
             device: "cpu".to_string(),
             stop_after: 0,
@@ -152,6 +172,8 @@ pub struct TrainSummary {
     pub toy_b: f64,
     pub flagged_streams: usize,
     pub streams: usize,
+    pub stop: StopReason,
+    pub symmetry: SymmetryDecision,
 }
 
 impl fmt::Display for TrainSummary {
@@ -161,6 +183,8 @@ impl fmt::Display for TrainSummary {
             "trained {} epochs in {:.1} s; best epoch {} (validation loss {:.4e}, J'' spread {:.4} kpc km/s)",
             self.epochs_run, self.wall_s, self.best_epoch, self.best_val_loss, self.best_val_spread
         )?;
+        writeln!(f, "stopped: {}", self.stop)?;
+        writeln!(f, "{}", self.symmetry)?;
         writeln!(
             f,
             "toy isochrone: M = {:.5e} Msun, b = {:.5} kpc",
@@ -191,6 +215,9 @@ pub(crate) struct Run {
     pub history: Vec<EpochRecord>,
     pub best: Option<Best>,
     pub epoch: usize,
+    pub plateau: Plateau,
+    /// The model started from (`--init`): its path and data digest, for `model.json`.
+    pub init: Option<serde_json::Value>,
 }
 
 /// Train on `ds` and write the model directory `out` (created if need be, and locked while
@@ -210,27 +237,27 @@ pub fn train(
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let _lock = DirLock::acquire(out)?;
     let identity = checkpoint::identity(ds, cfg)?;
+    let symmetry = symmetry::decide(cfg.axisymmetric, &ds.xv, ds.n_stars());
+    log::info!("{symmetry}");
     let started = Instant::now();
     let mut run = match resume
         .then(|| checkpoint::load(out, ds, cfg, &identity, &device))
         .transpose()?
     {
         Some(Some(run)) => run,
-        _ => new_run(ds, cfg, &device)?,
+        _ => new_run(ds, cfg, symmetry.axisymmetric, &device)?,
     };
     let bar = crate::progress::counter(cfg.epochs as u64, "training");
     bar.set_position(run.epoch as u64);
     let offset = run.history.last().map_or(0.0, |r| r.wall_s);
     let first = run.epoch;
-    while run.epoch < cfg.epochs {
-        if cfg.stop_after > 0 && run.epoch >= first + cfg.stop_after {
-            log::info!(
-                "stopping after {} epochs as asked; continue with --resume",
-                cfg.stop_after
-            );
-            break;
+    let stop = loop {
+        let best_epoch = run.best.as_ref().map(|b| b.0);
+        if let Some(reason) = schedule::stop_reason(cfg, &run.plateau, run.epoch, first, best_epoch) {
+            log::info!("stopping: {reason}");
+            break reason;
         }
-        let lr = learning_rate(cfg, run.epoch);
+        let lr = schedule::learning_rate(cfg, &run.plateau, run.epoch);
         let train_loss = train_epoch(&mut run, cfg, lr)?;
         let (val_loss, val_spread) = validate_epoch(&mut run, cfg)?;
         run.epoch += 1;
@@ -242,31 +269,47 @@ pub fn train(
             lr,
             offset + started.elapsed().as_secs_f64(),
         )?;
+        run.plateau.update(cfg, run.epoch, val_loss);
         bar.set_position(run.epoch as u64);
         bar.set_message(format!(
-            "loss {train_loss:.3e} val {val_loss:.3e} spread {val_spread:.3}"
+            "loss {train_loss:.3e} val {val_loss:.3e} spread {val_spread:.3} lr {lr:.1e}"
         ));
         if cfg.checkpoint_every > 0 && run.epoch % cfg.checkpoint_every == 0 {
             checkpoint::save(out, &run, &identity)?;
         }
-        if stalled(&run, cfg) {
-            log::info!("no better validation loss for {} epochs: stopping", cfg.patience);
-            break;
-        }
-    }
+    };
     bar.finish_and_clear();
-    finish(run, cfg, out, source, &device, &identity)
+    finish(
+        run,
+        cfg,
+        out,
+        source,
+        &device,
+        &identity,
+        Outcome { stop, symmetry },
+    )
 }
 
-/// Cosine decay from `learning_rate` at epoch 0 to `final_learning_rate` at the last epoch.
-fn learning_rate(cfg: &TrainConfig, epoch: usize) -> f64 {
-    let x = epoch as f64 / (cfg.epochs.max(2) - 1) as f64;
-    cfg.final_learning_rate
-        + 0.5 * (cfg.learning_rate - cfg.final_learning_rate) * (1.0 + (std::f64::consts::PI * x).cos())
+/// How a run ended and what it decided, for the summary and `model.json`.
+struct Outcome {
+    stop: StopReason,
+    symmetry: SymmetryDecision,
+}
+
+/// The specs of G and P that `cfg` asks for.
+fn net_specs(cfg: &TrainConfig, axisymmetric: bool) -> (MlpSpec, MlpSpec) {
+    let a = angle_inputs(axisymmetric);
+    let spec = |inputs, outputs, depth| MlpSpec {
+        inputs,
+        outputs,
+        widths: widths(cfg.width, cfg.max_width, depth),
+        activation: cfg.activation,
+    };
+    (spec(2 * a + 3, 1, cfg.depth_g), spec(2 * a, 3, cfg.depth_p))
 }
 
 /// The architecture, scales and toy for `ds` under `cfg`.
-pub fn model_config(data: &TrainingData, cfg: &TrainConfig) -> Result<ModelConfig> {
+pub fn model_config(data: &TrainingData, cfg: &TrainConfig, axisymmetric: bool) -> Result<ModelConfig> {
     let (length_scale, velocity_scale) = data::scales(&data.xv);
     let (toy_m, toy_b) = match cfg.toy {
         ToyChoice::Auto => toy::auto_toy(&data.train_rows(), data.stars),
@@ -278,17 +321,11 @@ pub fn model_config(data: &TrainingData, cfg: &TrainConfig) -> Result<ModelConfi
     let scales = component_scales(&data.train_rows(), toy_m, toy_b, length_scale * velocity_scale);
     let spread =
         scales.iter().cloned().fold(0.0, f64::max) / scales.iter().cloned().fold(f64::INFINITY, f64::min);
-    let a = angle_inputs(cfg.axisymmetric);
-    let spec = |inputs, outputs, depth| MlpSpec {
-        inputs,
-        outputs,
-        widths: widths(cfg.width, cfg.max_width, depth),
-        activation: cfg.activation,
-    };
+    let (g, p) = net_specs(cfg, axisymmetric);
     Ok(ModelConfig {
-        g: spec(2 * a + 3, 1, cfg.depth_g),
-        p: spec(2 * a, 3, cfg.depth_p),
-        axisymmetric: cfg.axisymmetric,
+        g,
+        p,
+        axisymmetric,
         length_scale,
         velocity_scale,
         toy_m,
@@ -325,9 +362,21 @@ fn component_scales(rows: &[f64], m: f64, b: f64, action_scale: f64) -> [f64; 3]
     })
 }
 
-fn new_run(ds: &StreamsDataset, cfg: &TrainConfig, device: &Device) -> Result<Run> {
+/// A run from scratch, or from `cfg.init`'s weights.
+fn new_run(ds: &StreamsDataset, cfg: &TrainConfig, axisymmetric: bool, device: &Device) -> Result<Run> {
     let data = TrainingData::new(ds, cfg.val_fraction, cfg.seed);
-    let config = model_config(&data, cfg)?;
+    let init = cfg
+        .init
+        .as_deref()
+        .map(|path| InitModel::load(path, device))
+        .transpose()?;
+    let config = match &init {
+        Some(init) => {
+            let (g, p) = net_specs(cfg, axisymmetric);
+            init.config(cfg, &g, &p, axisymmetric)?
+        }
+        None => model_config(&data, cfg, axisymmetric)?,
+    };
     log::info!(
         "scales {:.4} kpc, {:.4} km/s; toy M = {:.4e} Msun, b = {:.4} kpc ({})",
         config.length_scale,
@@ -337,6 +386,10 @@ fn new_run(ds: &StreamsDataset, cfg: &TrainConfig, device: &Device) -> Result<Ru
         if cfg.fit_toy { "trained" } else { "fixed" }
     );
     let model = Model::new(config, device, cfg.seed)?;
+    if let Some(init) = &init {
+        model.restore(&init.network_weights())?;
+        log::info!("G and P start from --init {}", init.path.display());
+    }
     if cfg.fit_toy && model.toy.keep_bound(&data.train_rows())? {
         log::info!(
             "toy mass raised to {:.4e} Msun so that every point is bound",
@@ -354,6 +407,8 @@ fn new_run(ds: &StreamsDataset, cfg: &TrainConfig, device: &Device) -> Result<Ru
         history: Vec::new(),
         best: None,
         epoch: 0,
+        plateau: Plateau::new(cfg),
+        init: init.as_ref().map(InitModel::record),
     };
     refresh_streams(&mut run)?;
     Ok(run)
@@ -547,10 +602,6 @@ fn record(
     Ok(())
 }
 
-fn stalled(run: &Run, cfg: &TrainConfig) -> bool {
-    cfg.patience > 0 && run.best.as_ref().is_some_and(|b| run.epoch >= b.0 + cfg.patience)
-}
-
 /// Restore the best weights, flag streams, write the model directory.
 fn finish(
     mut run: Run,
@@ -559,6 +610,7 @@ fn finish(
     source: &str,
     device: &Device,
     identity: &Identity,
+    outcome: Outcome,
 ) -> Result<TrainSummary> {
     checkpoint::save(out, &run, identity)?;
     let (best_epoch, best_val, snapshot) = run.best.take().context("no epoch finished")?;
@@ -584,6 +636,10 @@ fn finish(
         "dataset": source,
         "data": identity.data,
         "options": cfg,
+        "stop": outcome.stop,
+        "stop_reason": outcome.stop.to_string(),
+        "symmetry": outcome.symmetry,
+        "init": run.init,
         "split": {"train": run.data.train, "validation": run.data.validation},
         "trust": {"min_coverage": cfg.min_coverage, "flagged_streams": flagged},
     });
@@ -600,6 +656,8 @@ fn finish(
         toy_b: run.model.toy.b()?,
         flagged_streams: flagged.len(),
         streams: run.data.n_streams(),
+        stop: outcome.stop,
+        symmetry: outcome.symmetry,
     })
 }
 

@@ -25,6 +25,7 @@ impl TrainConfig {
     /// Every option in its range, each refusal naming the command-line flag.
     pub fn check(&self) -> Result<()> {
         at_least_one("--epochs", self.epochs)?;
+        at_least_one("--plateau-patience", self.plateau_patience)?;
         at_least_one("--batch-streams", self.batch_streams)?;
         widths("--width", self.width, "--max-width", self.max_width)?;
         at_least_one("--depth-g", self.depth_g)?;

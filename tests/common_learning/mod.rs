@@ -11,7 +11,7 @@ use actionfinder::dataset::StreamsDataset;
 use actionfinder::model::fixed_point::{self, FixedPoint};
 use actionfinder::model::{Model, ModelConfig, JSON_FILE, WEIGHTS_FILE};
 use actionfinder::nn::{Activation, MlpSpec};
-use actionfinder::train::{EpochRecord, ToyChoice, TrainConfig};
+use actionfinder::train::{Axisymmetry, EpochRecord, Schedule, ToyChoice, TrainConfig};
 use actionfinder::trust::stream_timing;
 use actionfinder_integrators::actions::{Flag, IsochroneFinder};
 use candle_core::{Device, Tensor};
@@ -49,7 +49,8 @@ pub fn well_covered(m: f64, b: f64, count: usize) -> Vec<usize> {
 }
 
 /// Small, fast options: G and P 32 wide, 2 blocks; Adam 1e-2 over batches of 8 streams;
-/// a quarter of the streams held out; the toy fixed at `(m, b)`; no checkpoints.
+/// a quarter of the streams held out; the toy fixed at `(m, b)`; no checkpoints; the cosine
+/// schedule over the epochs given; the general (not axisymmetric) map.
 pub fn small_config(m: f64, b: f64) -> TrainConfig {
     TrainConfig {
         learning_rate: 1e-2,
@@ -61,6 +62,8 @@ pub fn small_config(m: f64, b: f64) -> TrainConfig {
         toy: ToyChoice::Fixed { m, b },
         val_fraction: 0.25,
         checkpoint_every: 0,
+        schedule: Schedule::Cosine,
+        axisymmetric: Axisymmetry::Off,
         seed: 1,
         ..TrainConfig::default()
     }
