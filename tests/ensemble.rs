@@ -121,28 +121,13 @@ fn bad_ensembles_are_refused_naming_the_flag() {
     std::fs::create_dir(&not_a_model).unwrap();
     let m = members(dir.path());
     let out = dir.path().join("c.h5");
-    let err = actionfinder(&[
-        "apply",
-        s(&m[0]),
-        UNSEEN,
-        "--out",
-        s(&out),
-        "--ensemble",
-        s(&not_a_model),
-    ]);
-    assert!(!err.status.success());
-    assert!(String::from_utf8_lossy(&err.stderr).contains("--ensemble"));
-    let err = actionfinder(&[
-        "apply",
-        s(&m[0]),
-        UNSEEN,
-        "--out",
-        s(&out),
-        "--ensemble",
-        s(&m[1]),
-        "--error-scale",
-        "0",
-    ]);
-    assert!(String::from_utf8_lossy(&err.stderr).contains("--error-scale"));
+    let refused = |extra: &[&str]| {
+        let args = [&["apply", s(&m[0]), UNSEEN, "--out", s(&out)][..], extra].concat();
+        let err = actionfinder(&args);
+        assert!(!err.status.success(), "{args:?}");
+        String::from_utf8_lossy(&err.stderr).to_string()
+    };
+    assert!(refused(&["--ensemble", s(&not_a_model)]).contains("--ensemble"));
+    assert!(refused(&["--ensemble", s(&m[1]), "--error-scale", "0"]).contains("--error-scale"));
     assert!(!out.exists());
 }
