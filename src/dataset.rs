@@ -511,10 +511,13 @@ fn read_truth(f: &H5File, s: usize, n: usize) -> Result<Truth, H5Error> {
 /// The dataset at `path`, laid out as `LAYOUT` says for `key`: in our unit (a `unit`
 /// attribute saying otherwise is refused) and component order (a permutation is undone).
 fn read_derived(f: &H5File, path: &str, key: &str, dims: &[Dim]) -> Result<Vec<f64>, H5Error> {
-    let (_, unit, order) = LAYOUT
-        .iter()
-        .find(|(p, _, _)| *p == key)
-        .expect("every derived dataset read is in LAYOUT");
+    let (_, unit, order) = LAYOUT.iter().find(|(p, _, _)| *p == key).ok_or_else(|| {
+        f.unexpected(
+            path,
+            "a dataset of the streams schema",
+            "one it does not describe",
+        )
+    })?;
     let order: Option<Vec<&str>> = order.map(|o| o.split(',').collect());
     Ok(read_labelled(f, path, dims, unit, order.as_deref())?.data)
 }

@@ -33,9 +33,7 @@ impl Holder {
 
     /// Whether the holder's process is known to be gone: only on Linux, only on this host.
     pub fn is_gone(&self) -> bool {
-        cfg!(target_os = "linux")
-            && self.host == host_name()
-            && !Path::new(&format!("/proc/{}", self.pid)).exists()
+        self.host == host_name() && !actionfinder_snapshots::partial::process_alive(self.pid)
     }
 }
 

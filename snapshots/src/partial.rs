@@ -153,9 +153,9 @@ fn writer_pid(file: &std::ffi::OsStr, target: &Path) -> Option<u32> {
     })
 }
 
-/// Whether process `pid` runs. Linux answers through /proc; elsewhere a process is assumed
-/// alive, so nothing that might still be written is removed.
-fn process_alive(pid: u32) -> bool {
+/// Whether process `pid` (on this host) runs. Linux answers through /proc; elsewhere a
+/// process is assumed alive, so nothing it might still be using is taken from it.
+pub fn process_alive(pid: u32) -> bool {
     if Path::new("/proc/self").exists() {
         Path::new("/proc").join(pid.to_string()).exists()
     } else {
