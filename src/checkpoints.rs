@@ -24,7 +24,13 @@ const FORMAT: &str = "actionfinder-checkpoint";
 /// Options that may change between a checkpoint and its resumption: how long to run
 /// (`epochs` extends a run), how often to checkpoint, when to stop this session, and the
 /// device (CPU and GPU runs continue each other, to rounding).
-pub const RESUMABLE: [&str; 4] = ["epochs", "checkpoint_every", "stop_after", "device"];
+pub const RESUMABLE: [&str; 5] = [
+    "epochs",
+    "checkpoint_every",
+    "stop_after",
+    "time_limit_s",
+    "device",
+];
 
 /// What a checkpoint must match to be resumed: the training data and the options (without
 /// [`RESUMABLE`]), plus whatever else the caller adds.

@@ -681,6 +681,10 @@ pub struct TrainArgs {
     /// --resume (for batch jobs with wall-time limits).
     #[arg(long, default_value_t = 0)]
     pub stop_after: usize,
+    /// Stop at the end of the first epoch after this many seconds of this session (0 = no
+    /// limit), leaving a checkpoint for --resume and the best model so far.
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    pub time_limit: f64,
     /// Also learn the field after the action map: potential (default) or vector.
     #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "potential")]
     pub field: Option<crate::field::FieldForm>,
@@ -905,6 +909,7 @@ impl TrainArgs {
             seed: self.seed,
             device: self.device.clone(),
             stop_after: self.stop_after,
+            time_limit_s: self.time_limit,
         }
     }
 }

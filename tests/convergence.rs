@@ -248,3 +248,27 @@ fn resumed_plateau_training_equals_straight_training() {
     assert_eq!(a["training"]["stop"], b["training"]["stop"]);
     assert_eq!(weights(straight.path()), weights(resumed.path()));
 }
+
+/// `time_limit_s` ends a session at the end of the first epoch past the limit, says so, and
+/// leaves a checkpoint that `--resume` continues from.
+#[test]
+fn a_time_limit_stops_each_session_after_an_epoch_and_resumes() {
+    let (m, b) = offset_toy();
+    let ds = dataset().select(&well_covered(m, b, 16));
+    let cfg = TrainConfig {
+        epochs: 12,
+        checkpoint_every: 0,
+        time_limit_s: 1e-9,
+        ..small_config(m, b)
+    };
+    let out = tempfile::tempdir().unwrap();
+    let first = train(&ds, &cfg, out.path(), false, DATA).unwrap();
+    assert_eq!(first.epochs_run, 1);
+    assert_eq!(
+        first.stop,
+        actionfinder::train::schedule::StopReason::TimeLimit { seconds: 1e-9 }
+    );
+    assert!(first.to_string().contains("--time-limit"), "{first}");
+    let second = train(&ds, &cfg, out.path(), true, DATA).unwrap();
+    assert_eq!(second.epochs_run, 2);
+}

@@ -110,6 +110,10 @@ pub struct TrainConfig {
     /// Stop after this many epochs in this session (0 = run to the end), leaving a checkpoint
     /// to `--resume` from: for batch jobs with wall-time limits.
     pub stop_after: usize,
+    /// Stop at the end of the first epoch that ends after this many seconds of this session
+    /// (0 = no limit), leaving a checkpoint to `--resume` from: for batch jobs with wall-time
+    /// limits, and for comparing settings at equal time.
+    pub time_limit_s: f64,
 }
 
 impl Default for TrainConfig {
@@ -140,6 +144,7 @@ impl Default for TrainConfig {
             seed: 1,
             device: "cpu".to_string(),
             stop_after: 0,
+            time_limit_s: 0.0,
         }
     }
 }
@@ -253,7 +258,11 @@ pub fn train(
     let first = run.epoch;
     let stop = loop {
         let best_epoch = run.best.as_ref().map(|b| b.0);
-        if let Some(reason) = schedule::stop_reason(cfg, &run.plateau, run.epoch, first, best_epoch) {
+        let session = schedule::Session {
+            first_epoch: first,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        if let Some(reason) = schedule::stop_reason(cfg, &run.plateau, run.epoch, session, best_epoch) {
             log::info!("stopping: {reason}");
             break reason;
         }

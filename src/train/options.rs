@@ -18,6 +18,9 @@ pub const MAX_LOSS_WEIGHT: f64 = 1e6;
 /// Largest `--min-coverage`, in radial periods.
 pub const MAX_COVERAGE: f64 = 1e6;
 
+/// Largest `--time-limit`, seconds: a year.
+pub const MAX_TIME_LIMIT_S: f64 = 3.2e7;
+
 /// Largest toy mass (Msun): far above any galaxy cluster.
 pub const MAX_TOY_MASS: f64 = 1e20;
 
@@ -41,6 +44,7 @@ impl TrainConfig {
         in_range("--alpha1", self.alpha1, 0.0, MAX_LOSS_WEIGHT)?;
         in_range("--time-weight", self.time_weight, 0.0, MAX_LOSS_WEIGHT)?;
         in_range("--min-coverage", self.min_coverage, 0.0, MAX_COVERAGE)?;
+        in_range("--time-limit", self.time_limit_s, 0.0, MAX_TIME_LIMIT_S)?;
         self.toy.check()
     }
 }
@@ -94,6 +98,7 @@ mod tests {
         );
         assert!(refusal(|c| c.alpha1 = -5.0).starts_with("--alpha1 -5 is out of range"));
         assert!(refusal(|c| c.min_coverage = -1.0).starts_with("--min-coverage -1"));
+        assert!(refusal(|c| c.time_limit_s = f64::NAN).starts_with("--time-limit NaN"));
         assert!(refusal(|c| c.learning_rate = f64::INFINITY).starts_with("--lr inf"));
         assert!(refusal(|c| c.toy = ToyChoice::Fixed { m: 1e300, b: 5.0 }).starts_with("--toy M 1e300"));
         let e = refusal(|c| {

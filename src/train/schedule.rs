@@ -108,15 +108,24 @@ pub enum StopReason {
     },
     /// `--stop-after` epochs run in this session.
     StopAfter { epochs: usize },
+    /// `--time-limit` seconds spent in this session.
+    TimeLimit { seconds: f64 },
 }
 
-/// Why the run should stop before `epoch` (counted from 0), if it should; `first` is the
-/// first epoch of this session and `best_epoch` that of the best validation loss.
+/// Where this session of a run stands: its first epoch (counted from 0) and the seconds spent.
+#[derive(Clone, Copy, Debug)]
+pub struct Session {
+    pub first_epoch: usize,
+    pub seconds: f64,
+}
+
+/// Why the run should stop before `epoch` (counted from 0), if it should; `best_epoch` is
+/// that of the best validation loss.
 pub fn stop_reason(
     cfg: &TrainConfig,
     plateau: &Plateau,
     epoch: usize,
-    first: usize,
+    session: Session,
     best_epoch: Option<usize>,
 ) -> Option<StopReason> {
     if epoch >= cfg.epochs {
@@ -137,9 +146,16 @@ pub fn stop_reason(
             });
         }
     }
-    (cfg.stop_after > 0 && epoch >= first + cfg.stop_after).then_some(StopReason::StopAfter {
-        epochs: cfg.stop_after,
-    })
+    if cfg.stop_after > 0 && epoch >= session.first_epoch + cfg.stop_after {
+        return Some(StopReason::StopAfter {
+            epochs: cfg.stop_after,
+        });
+    }
+    (cfg.time_limit_s > 0.0 && epoch > session.first_epoch && session.seconds >= cfg.time_limit_s).then_some(
+        StopReason::TimeLimit {
+            seconds: cfg.time_limit_s,
+        },
+    )
 }
 
 impl fmt::Display for StopReason {
@@ -164,6 +180,9 @@ impl fmt::Display for StopReason {
             ),
             StopReason::StopAfter { epochs } => {
                 write!(f, "--stop-after {epochs} epochs; continue with --resume")
+            }
+            StopReason::TimeLimit { seconds } => {
+                write!(f, "--time-limit {seconds} s; continue with --resume")
             }
         }
     }
