@@ -11,7 +11,7 @@ use crate::dataset::checks::{MAX_POSITION_KPC, MAX_SPEED_KMS};
 use crate::flags::{in_range, positive};
 use crate::generate::{self, GenerateConfig, SnapshotPlan};
 use crate::output::{self, Existing};
-use crate::recipe::Recipe;
+use crate::recipe::{orbits, GivenOrbit, Recipe};
 use crate::times::TimeSampling;
 use crate::tracks::TracksConfig;
 use actionfinder_snapshots::center::Centering;
@@ -92,6 +92,11 @@ pub enum RecipeName {
     Halo,
     /// Near-circular disk orbits with given radial and vertical dispersions.
     Disk,
+    /// Given initial conditions (--initial, --initial-file), streams spread evenly over them.
+    Orbits,
+    /// Four built-in orbits in mw2014: thin disk, thick disk, halo and a GD-1-like stream
+    /// orbit (docs/test-orbits.md), streams spread evenly over them.
+    TestOrbits,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,20 +118,34 @@ impl From<SchemeName> for Scheme {
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
-    /// Potential, e.g. `isochrone:M=3.334e11,b=5`, `plummer:M=5e5,a=0.02`, `mw2014`, `A+B`.
+    /// Potential, e.g. `isochrone:M=3.334e11,b=5`, `plummer:M=5e5,a=0.02`, `mw2014`, `A+B`
+    /// (required, except with --recipe test-orbits, whose orbits are set in mw2014).
     #[arg(long)]
-    pub potential: String,
+    pub potential: Option<String>,
     /// How initial conditions are drawn.
     #[arg(long, value_enum, default_value_t = RecipeName::Halo)]
     pub recipe: RecipeName,
     #[command(flatten)]
     pub recipe_options: RecipeOptions,
-    /// Number of orbits (streams).
+    /// orbits: one initial condition x,y,z,vx,vy,vz (kpc, km/s); repeat the flag for more
+    /// orbits.
+    #[arg(long, value_name = "X,Y,Z,VX,VY,VZ", allow_hyphen_values = true)]
+    pub initial: Vec<String>,
+    /// orbits: a text file of initial conditions, one orbit x,y,z,vx,vy,vz per line (commas
+    /// or spaces; `#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub initial_file: Option<PathBuf>,
+    /// Number of streams (orbits; with --recipe orbits or test-orbits, stream s follows given
+    /// orbit s mod K).
     #[arg(long, default_value_t = 1024)]
     pub streams: usize,
-    /// Points kept per orbit, at random times in [0, duration].
+    /// Points kept per stream, at random times in [0, duration] (see --even-times).
     #[arg(long, default_value_t = 8)]
     pub stars: usize,
+    /// Keep the --stars points at equal intervals over [0, duration], both ends included,
+    /// instead of at random times.
+    #[arg(long, conflicts_with = "every")]
+    pub even_times: bool,
     /// Keep a point every DT Gyr instead of at random times (overrides --stars).
     #[arg(long, value_name = "DT")]
     pub every: Option<f64>,
@@ -423,9 +442,41 @@ pub struct DemoArgs {
 impl GenerateArgs {
     /// The generation job these arguments describe.
     pub fn config(&self) -> Result<GenerateConfig> {
+        let recipe = self.recipe()?;
+        let sampling = match (self.every, self.even_times) {
+            (Some(dt), _) if dt > 0.0 && dt.is_finite() => TimeSampling::Every { dt },
+            (Some(dt), _) => bail!("--every must be a positive number of Gyr, got {dt}"),
+            (None, true) => TimeSampling::Even { stars: self.stars },
+            (None, false) => TimeSampling::Random { stars: self.stars },
+        };
+        let snapshots = self.snapshots.as_ref().map(|dir| SnapshotPlan {
+            dir: dir.clone(),
+            outputs: self.outputs,
+            force: self.force,
+        });
+        Ok(GenerateConfig {
+            potential: self.potential()?,
+            recipe,
+            streams: self.streams,
+            sampling,
+            duration: self.duration,
+            seed: self.seed,
+            integration: self.integration.options()?,
+            snapshots,
+        })
+    }
+}
+
+impl GenerateArgs {
+    /// The recipe and its options; --initial and --initial-file belong to --recipe orbits.
+    fn recipe(&self) -> Result<Recipe> {
         let o = &self.recipe_options;
         o.check()?;
-        let recipe = match self.recipe {
+        let given = !self.initial.is_empty() || self.initial_file.is_some();
+        if given && self.recipe != RecipeName::Orbits {
+            bail!("--initial and --initial-file give the orbits of --recipe orbits; add --recipe orbits");
+        }
+        Ok(match self.recipe {
             RecipeName::Equilibrium => Recipe::Equilibrium { truncate: o.truncate },
             RecipeName::Halo => Recipe::Halo {
                 rmin: o.rmin,
@@ -437,27 +488,33 @@ impl GenerateArgs {
                 sigma_r: o.sigma_r,
                 sigma_z: o.sigma_z,
             },
-        };
-        let sampling = match self.every {
-            Some(dt) if dt > 0.0 && dt.is_finite() => TimeSampling::Every { dt },
-            Some(dt) => bail!("--every must be a positive number of Gyr, got {dt}"),
-            None => TimeSampling::Random { stars: self.stars },
-        };
-        let snapshots = self.snapshots.as_ref().map(|dir| SnapshotPlan {
-            dir: dir.clone(),
-            outputs: self.outputs,
-            force: self.force,
-        });
-        Ok(GenerateConfig {
-            potential: self.potential.clone(),
-            recipe,
-            streams: self.streams,
-            sampling,
-            duration: self.duration,
-            seed: self.seed,
-            integration: self.integration.options()?,
-            snapshots,
+            RecipeName::Orbits => Recipe::Orbits(self.given_orbits()?),
+            RecipeName::TestOrbits => Recipe::TestOrbits,
         })
+    }
+
+    /// The orbits of --initial (in order), then those of --initial-file.
+    fn given_orbits(&self) -> Result<Vec<GivenOrbit>> {
+        let mut given = (self.initial.iter().enumerate())
+            .map(|(k, text)| orbits::parse_initial(k + 1, text))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(path) = &self.initial_file {
+            given.extend(orbits::read_initial_file(path)?);
+        }
+        if given.is_empty() {
+            bail!("--recipe orbits needs initial conditions: --initial x,y,z,vx,vy,vz (repeat it) or --initial-file FILE");
+        }
+        Ok(given)
+    }
+
+    /// --potential, which only --recipe test-orbits may leave out (its orbits are set in
+    /// mw2014).
+    fn potential(&self) -> Result<String> {
+        match (&self.potential, self.recipe) {
+            (Some(p), _) => Ok(p.clone()),
+            (None, RecipeName::TestOrbits) => Ok("mw2014".to_string()),
+            (None, _) => bail!("--potential is required (e.g. --potential mw2014); only --recipe test-orbits has a default (mw2014)"),
+        }
     }
 }
 

@@ -7,8 +7,12 @@ use actionfinder_integrators::potential::Potential;
 use actionfinder_integrators::PhaseSpace;
 use anyhow::{bail, Result};
 
+pub mod orbits;
+
+pub use orbits::GivenOrbit;
+
 /// How the initial conditions of generated orbits are drawn.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Recipe {
     /// Isotropic equilibrium sample of the potential's own model (plummer, isochrone,
     /// hernquist, dehnen), optionally truncated at a radius (kpc).
@@ -23,6 +27,11 @@ pub enum Recipe {
         sigma_r: f64,
         sigma_z: f64,
     },
+    /// Given initial conditions: stream s follows orbit s mod K.
+    Orbits(Vec<GivenOrbit>),
+    /// The four built-in test orbits ([`orbits::TEST_ORBITS`]: thin disk, thick disk, halo,
+    /// GD-1-like stream), stream s following orbit s mod 4.
+    TestOrbits,
 }
 
 impl Recipe {
@@ -45,7 +54,8 @@ impl Recipe {
             "equilibrium" => Ok(Recipe::Equilibrium { truncate: None }),
             "halo" => Ok(Recipe::PAPER_HALO),
             "disk" => Ok(Recipe::THIN_DISK),
-            other => bail!("unknown recipe '{other}': expected equilibrium, halo or disk"),
+            "test-orbits" => Ok(Recipe::TestOrbits),
+            other => bail!("unknown recipe '{other}': expected equilibrium, halo, disk or test-orbits"),
         }
     }
 }
@@ -66,6 +76,11 @@ impl fmt::Display for Recipe {
                 f,
                 "disk(scale_length={scale_length} kpc, sigma_r={sigma_r} km/s, sigma_z={sigma_z} km/s)"
             ),
+            Recipe::Orbits(given) => write!(f, "orbits({} given)", given.len()),
+            Recipe::TestOrbits => {
+                let names: Vec<&str> = orbits::TEST_ORBITS.iter().map(|(name, _)| *name).collect();
+                write!(f, "test-orbits({})", names.join(", "))
+            }
         }
     }
 }
@@ -73,6 +88,8 @@ impl fmt::Display for Recipe {
 /// Draw `n` initial conditions in `pot` by `recipe`, reproducibly from `seed`.
 pub fn sample(recipe: &Recipe, pot: &dyn Potential, n: usize, seed: u64) -> Result<Vec<PhaseSpace>> {
     let starts = match *recipe {
+        Recipe::Orbits(ref given) => orbits::spread(given, pot, n)?,
+        Recipe::TestOrbits => orbits::spread(&orbits::test_orbits(), pot, n)?,
         Recipe::Equilibrium { truncate } => {
             let options = EquilibriumOptions { r_max: truncate };
             ics::sample_equilibrium_from_potential(pot, n, seed, &options)?

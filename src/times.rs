@@ -9,13 +9,15 @@ pub enum TimeSampling {
     Random { stars: usize },
     /// Every `dt` Gyr from 0 up to and including the duration.
     Every { dt: f64 },
+    /// `stars` times at equal intervals over [0, duration], both ends included.
+    Even { stars: usize },
 }
 
 impl TimeSampling {
     /// Number of points per stream this sampling gives over `duration`.
     pub fn stars(&self, duration: f64) -> usize {
         match *self {
-            TimeSampling::Random { stars } => stars,
+            TimeSampling::Random { stars } | TimeSampling::Even { stars } => stars,
             TimeSampling::Every { dt } => {
                 ((duration / dt * (1.0 + 1e-12)).floor() as usize).saturating_add(1)
             }
@@ -31,6 +33,7 @@ impl TimeSampling {
                 t
             }
             TimeSampling::Every { dt } => (0..self.stars(duration)).map(|i| i as f64 * dt).collect(),
+            TimeSampling::Even { stars } => snapshot_times(duration, stars),
         }
     }
 }
@@ -58,6 +61,14 @@ mod tests {
         assert!(t.iter().all(|&x| (0.0..=0.1).contains(&x)));
         let mean = t.iter().sum::<f64>() / 100.0;
         assert!((mean - 0.05).abs() < 0.01, "{mean}");
+    }
+
+    #[test]
+    fn even_times_are_equally_spaced_over_the_duration() {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(1);
+        let t = TimeSampling::Even { stars: 5 }.draw(2.0, &mut rng);
+        assert_eq!(t, vec![0.0, 0.5, 1.0, 1.5, 2.0]);
+        assert_eq!(TimeSampling::Even { stars: 1 }.draw(2.0, &mut rng), vec![0.0]);
     }
 
     #[test]
