@@ -678,6 +678,10 @@ pub struct TrainArgs {
     /// (at least: a tenth of the epochs run so far when that is longer).
     #[arg(long, default_value_t = 10)]
     pub plateau_patience: usize,
+    /// Optimizer steps without a better validation loss before the plateau schedule halves
+    /// the rate, at least (a small dataset takes one step per epoch).
+    #[arg(long, default_value_t = crate::train::schedule::MIN_STEPS)]
+    pub plateau_min_steps: usize,
     /// Streams per mini-batch.
     #[arg(long, default_value_t = 32)]
     pub batch_streams: usize,
@@ -946,6 +950,7 @@ impl TrainArgs {
             final_learning_rate: 1e-5f64.min(self.lr),
             schedule: self.schedule,
             plateau_patience: self.plateau_patience,
+            plateau_min_steps: self.plateau_min_steps,
             batch_streams: self.batch_streams,
             width: self.net.width,
             max_width: self.net.max_width,

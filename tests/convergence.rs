@@ -222,6 +222,7 @@ fn resumed_plateau_training_equals_straight_training() {
         learning_rate: 1e-2,
         schedule: actionfinder::train::Schedule::Plateau,
         plateau_patience: 1,
+        plateau_min_steps: 0,
         checkpoint_every: 1,
         ..small_config(m, b)
     };

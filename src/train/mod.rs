@@ -73,6 +73,10 @@ pub struct TrainConfig {
     /// Epochs without a better validation loss before the plateau schedule halves the rate
     /// (at least; see [`schedule`]).
     pub plateau_patience: usize,
+    /// Optimizer steps without a better validation loss before the plateau schedule halves
+    /// the rate, at least (so a small dataset, one step per epoch, waits as long in steps as
+    /// a large one).
+    pub plateau_min_steps: usize,
     /// Streams per mini-batch.
     pub batch_streams: usize,
     /// Narrowest block width; widths double up to `max_width` and come back (fig. 2).
@@ -124,6 +128,7 @@ impl Default for TrainConfig {
             final_learning_rate: 1e-5,
             schedule: Schedule::Plateau,
             plateau_patience: 10,
+            plateau_min_steps: schedule::MIN_STEPS,
             batch_streams: 32,
             width: 64,
             max_width: 64,
@@ -278,7 +283,8 @@ pub fn train(
             lr,
             offset + started.elapsed().as_secs_f64(),
         )?;
-        run.plateau.update(cfg, run.epoch, val_loss);
+        let steps = run.data.train.len().div_ceil(cfg.batch_streams);
+        run.plateau.update(cfg, run.epoch, val_loss, steps);
         bar.set_position(run.epoch as u64);
         bar.set_message(format!(
             "loss {train_loss:.3e} val {val_loss:.3e} spread {val_spread:.3} lr {lr:.1e}"

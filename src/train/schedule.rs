@@ -2,9 +2,10 @@
 //!
 //! `plateau` (the default) suits an open-ended run: the rate stays at `--lr` while the
 //! validation loss improves, halves after a stretch of epochs without a better one by
-//! [`MARGIN`] (the stretch is `--plateau-patience` epochs or a tenth of the epochs run so far,
-//! whichever is longer, so a long run waits longer), and the run stops once the rate has
-//! fallen below the final rate. `cosine` decays from `--lr` to the final rate over `--epochs`.
+//! [`MARGIN`] (the stretch is the longest of `--plateau-patience` epochs, a tenth of the
+//! epochs run so far, so a long run waits longer, and `--plateau-min-steps` optimizer steps,
+//! so a small dataset, one step per epoch, waits as long in steps as a large one), and the
+//! run stops once the rate has fallen below the final rate. `cosine` decays from `--lr` to the final rate over `--epochs`.
 
 use std::fmt;
 
@@ -27,6 +28,10 @@ pub enum Schedule {
 /// stopped after 263 epochs with a held-out mean action error of 19.8 kpc km/s; 0.1% ran
 /// to the 2000-epoch ceiling and reached 7.6.
 pub const MARGIN: f64 = 1e-3;
+
+/// Optimizer steps the plateau schedule waits, at least: the 10 epochs of
+/// `--plateau-patience` on 1024 streams in batches of 32 (the paper's S = 1024 sets).
+pub const MIN_STEPS: usize = 300;
 
 /// Share of the epochs run so far that the plateau schedule waits, at least.
 pub const RELATIVE_WAIT: f64 = 0.1;
@@ -53,29 +58,31 @@ impl Plateau {
         }
     }
 
-    /// Take the validation loss of `epoch` (counted from 1): a better one becomes the
-    /// reference, a long enough stretch without one halves the rate.
-    pub fn update(&mut self, cfg: &TrainConfig, epoch: usize, val_loss: f64) {
+    /// Take the validation loss of `epoch` (counted from 1) of `steps` optimizer steps: a
+    /// better one becomes the reference, a long enough stretch without one halves the rate.
+    pub fn update(&mut self, cfg: &TrainConfig, epoch: usize, val_loss: f64, steps: usize) {
         if val_loss < self.reference * (1.0 - MARGIN) {
             self.reference = val_loss;
             self.since = epoch;
-        } else if epoch - self.since >= wait(cfg, epoch) {
+        } else if epoch - self.since >= wait(cfg, epoch, steps) {
             self.lr *= 0.5;
             self.since = epoch;
             self.halvings += 1;
             log::info!(
                 "no better validation loss for {} epochs: learning rate halved to {:.3e}",
-                wait(cfg, epoch),
+                wait(cfg, epoch, steps),
                 self.lr
             );
         }
     }
 }
 
-/// Epochs without improvement before the plateau schedule halves the rate at `epoch`.
-fn wait(cfg: &TrainConfig, epoch: usize) -> usize {
+/// Epochs without improvement before the plateau schedule halves the rate at `epoch`, with
+/// `steps` optimizer steps per epoch.
+fn wait(cfg: &TrainConfig, epoch: usize, steps: usize) -> usize {
     cfg.plateau_patience
         .max((RELATIVE_WAIT * epoch as f64).round() as usize)
+        .max(cfg.plateau_min_steps.div_ceil(steps.max(1)))
 }
 
 /// The learning rate of `epoch` (counted from 0).
