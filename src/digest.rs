@@ -41,22 +41,38 @@ fn update_f64(hasher: &mut Sha256, values: &[f64]) {
 }
 
 /// The identity of a streams dataset as training uses it: a digest of its layout (streams,
-/// points per stream), its phase-space points, its times and its particle ids, with the
-/// counts beside it for messages.
+/// points per stream, and the offsets when streams differ in length), its phase-space
+/// points, its times and its particle ids, with the counts beside it for messages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataDigest {
     pub digest: String,
     pub streams: usize,
+    /// Points per stream (the longest stream's when they differ in length).
     pub stars: usize,
+    /// All points, when streams differ in length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<usize>,
 }
 
 impl DataDigest {
-    /// The digest of `ds`'s `xv`, `t` and `ids` and its shape.
+    /// The digest of `ds`'s `xv`, `t` and `ids` and its shape (for streams of different
+    /// lengths, their offsets too).
     pub fn of(ds: &StreamsDataset) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(b"actionfinder streams v1");
         hasher.update((ds.n_streams() as u64).to_le_bytes());
         hasher.update((ds.n_stars() as u64).to_le_bytes());
+        let ragged = ds.layout().is_ragged();
+        if ragged {
+            hasher.update(b"offsets");
+            let bytes: Vec<u8> = ds
+                .layout()
+                .offsets()
+                .iter()
+                .flat_map(|&o| (o as u64).to_le_bytes())
+                .collect();
+            hasher.update(&bytes);
+        }
         hasher.update(b"xv");
         update_f64(&mut hasher, &ds.xv);
         if let Some(t) = &ds.t {
@@ -72,6 +88,7 @@ impl DataDigest {
             digest: hex(&hasher.finalize()),
             streams: ds.n_streams(),
             stars: ds.n_stars(),
+            points: ragged.then(|| ds.n_points()),
         }
     }
 
@@ -87,9 +104,22 @@ impl DataDigest {
         (self != other).then(|| {
             format!(
                 "digest {} vs {}, streams {} vs {}, points per stream {} vs {}",
-                self.digest, other.digest, self.streams, other.streams, self.stars, other.stars
+                self.digest,
+                other.digest,
+                self.streams,
+                other.streams,
+                self.per_stream(),
+                other.per_stream()
             )
         })
+    }
+
+    /// "8", or "up to 16 (100 in all)" for streams of different lengths.
+    fn per_stream(&self) -> String {
+        match self.points {
+            None => self.stars.to_string(),
+            Some(p) => format!("up to {} ({p} in all)", self.stars),
+        }
     }
 }
 
@@ -98,7 +128,9 @@ impl fmt::Display for DataDigest {
         write!(
             f,
             "{} streams of {} points, digest {}",
-            self.streams, self.stars, self.digest
+            self.streams,
+            self.per_stream(),
+            self.digest
         )
     }
 }
@@ -124,6 +156,25 @@ mod tests {
         assert!(
             d.contains(&a.digest) && d.contains(&b.digest) && d.contains("streams 2 vs 2"),
             "{d}"
+        );
+    }
+
+    #[test]
+    fn ragged_data_digest_their_offsets() {
+        let xv: Vec<f64> = (0..5 * 6).map(f64::from).collect();
+        let a = DataDigest::of(&StreamsDataset::from_offsets(vec![0, 2, 5], xv.clone()).unwrap());
+        let b = DataDigest::of(&StreamsDataset::from_offsets(vec![0, 3, 5], xv.clone()).unwrap());
+        assert_ne!(a.digest, b.digest, "same points, other streams");
+        assert_eq!((a.streams, a.stars, a.points), (2, 3, Some(5)));
+        assert!(a.difference(&b).unwrap().contains("up to 3 (5 in all)"));
+        let uniform = DataDigest::of(
+            &StreamsDataset::from_offsets(vec![0, 3, 6], [xv, vec![0.0; 6]].concat()).unwrap(),
+        );
+        assert_eq!(uniform.points, None);
+        let json = serde_json::to_value(&uniform).unwrap();
+        assert!(
+            json.get("points").is_none(),
+            "uniform digests keep their form: {json}"
         );
     }
 
