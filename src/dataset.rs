@@ -42,7 +42,7 @@ use std::fmt;
 use std::path::Path;
 
 use actionfinder_integrators::units::G;
-use actionfinder_snapshots::h5::{Attr, Dim, H5Error, H5File, H5Writer};
+use actionfinder_snapshots::h5::{shape_string, Attr, Dim, H5Error, H5File, H5Writer};
 
 use checks::{check_bounds_in, check_finite, check_times};
 pub use layout::StreamLayout;
@@ -472,6 +472,7 @@ fn read_points(f: &H5File) -> Result<(FilePoints, Vec<f64>), H5Error> {
         let dims = vec![Dim::Named("P", p)];
         (FilePoints { layout, dims }, xv.data)
     } else {
+        refuse_rows_without_offsets(f)?;
         let xv = read_xv(f, "/streams/xv", &[Dim::Any("S"), Dim::Any("N"), Dim::Is(6)])?;
         let (s, n) = (xv.shape[0], xv.shape[1]);
         let layout = StreamLayout::uniform(s, n);
@@ -481,6 +482,18 @@ fn read_points(f: &H5File) -> Result<(FilePoints, Vec<f64>), H5Error> {
     points.layout.check_not_empty().map_err(invalid)?;
     check_points(&xv, &points.layout).map_err(invalid)?;
     Ok((points, xv))
+}
+
+/// `/streams/xv` as rows \[P,6\] needs `/streams/offsets` to say where streams start.
+fn refuse_rows_without_offsets(f: &H5File) -> Result<(), H5Error> {
+    match f.shape("/streams/xv") {
+        Ok(shape) if shape.len() == 2 => Err(f.unexpected(
+            "dataset /streams/xv",
+            "shape [S,N,6], or [P,6] beside /streams/offsets [S+1] (streams of different lengths)",
+            format!("shape {} and no /streams/offsets", shape_string(&shape)),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The layout of `/streams/offsets` over `p` rows of `/streams/xv`.

@@ -47,11 +47,9 @@ fn update_f64(hasher: &mut Sha256, values: &[f64]) {
 pub struct DataDigest {
     pub digest: String,
     pub streams: usize,
-    /// Points per stream (the longest stream's when they differ in length).
+    /// Points per stream (the longest stream's when they differ in length: the digest
+    /// covers their offsets).
     pub stars: usize,
-    /// All points, when streams differ in length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub points: Option<usize>,
 }
 
 impl DataDigest {
@@ -62,8 +60,7 @@ impl DataDigest {
         hasher.update(b"actionfinder streams v1");
         hasher.update((ds.n_streams() as u64).to_le_bytes());
         hasher.update((ds.n_stars() as u64).to_le_bytes());
-        let ragged = ds.layout().is_ragged();
-        if ragged {
+        if ds.layout().is_ragged() {
             hasher.update(b"offsets");
             let bytes: Vec<u8> = ds
                 .layout()
@@ -88,7 +85,6 @@ impl DataDigest {
             digest: hex(&hasher.finalize()),
             streams: ds.n_streams(),
             stars: ds.n_stars(),
-            points: ragged.then(|| ds.n_points()),
         }
     }
 
@@ -104,22 +100,9 @@ impl DataDigest {
         (self != other).then(|| {
             format!(
                 "digest {} vs {}, streams {} vs {}, points per stream {} vs {}",
-                self.digest,
-                other.digest,
-                self.streams,
-                other.streams,
-                self.per_stream(),
-                other.per_stream()
+                self.digest, other.digest, self.streams, other.streams, self.stars, other.stars
             )
         })
-    }
-
-    /// "8", or "up to 16 (100 in all)" for streams of different lengths.
-    fn per_stream(&self) -> String {
-        match self.points {
-            None => self.stars.to_string(),
-            Some(p) => format!("up to {} ({p} in all)", self.stars),
-        }
     }
 }
 
@@ -128,9 +111,7 @@ impl fmt::Display for DataDigest {
         write!(
             f,
             "{} streams of {} points, digest {}",
-            self.streams,
-            self.per_stream(),
-            self.digest
+            self.streams, self.stars, self.digest
         )
     }
 }
@@ -165,16 +146,16 @@ mod tests {
         let a = DataDigest::of(&StreamsDataset::from_offsets(vec![0, 2, 5], xv.clone()).unwrap());
         let b = DataDigest::of(&StreamsDataset::from_offsets(vec![0, 3, 5], xv.clone()).unwrap());
         assert_ne!(a.digest, b.digest, "same points, other streams");
-        assert_eq!((a.streams, a.stars, a.points), (2, 3, Some(5)));
-        assert!(a.difference(&b).unwrap().contains("up to 3 (5 in all)"));
-        let uniform = DataDigest::of(
-            &StreamsDataset::from_offsets(vec![0, 3, 6], [xv, vec![0.0; 6]].concat()).unwrap(),
-        );
-        assert_eq!(uniform.points, None);
-        let json = serde_json::to_value(&uniform).unwrap();
-        assert!(
-            json.get("points").is_none(),
-            "uniform digests keep their form: {json}"
+        assert_eq!((a.streams, a.stars), (2, 3));
+        assert!(a.difference(&b).is_some());
+        let xv6: Vec<f64> = [xv, vec![0.0; 6]].concat();
+        let ragged = DataDigest::of(&StreamsDataset::from_offsets(vec![0, 4, 6], xv6.clone()).unwrap());
+        let uniform = DataDigest::of(&StreamsDataset::from_xv(2, 3, xv6).unwrap());
+        assert_eq!((uniform.streams, uniform.stars), (2, 3));
+        assert_eq!((ragged.streams, ragged.stars), (2, 4));
+        assert_ne!(
+            uniform.digest, ragged.digest,
+            "the offsets are part of the digest"
         );
     }
 

@@ -174,10 +174,10 @@ fn check_short_streams(layout: &StreamLayout) -> Result<()> {
         return Ok(());
     }
     bail!(
-        "{} of {} (by {}) have fewer than {MIN_LEARNING_STARS} points: streams {}; learning needs at least \
-         {MIN_LEARNING_STARS} points of one orbit per stream (the points of a stream share their actions)",
+        "{} of its {} streams have fewer than {MIN_LEARNING_STARS} points by {} (streams {}); learning needs at \
+         least {MIN_LEARNING_STARS} points of one orbit per stream (the points of a stream share their actions)",
         short.len(),
-        count(layout.n_streams(), "stream"),
+        layout.n_streams(),
         super::layout::OFFSETS,
         list(&short)
     )
@@ -264,7 +264,7 @@ mod tests {
         let ds = StreamsDataset::from_offsets(vec![0, 3, 4, 8, 9], xv).unwrap();
         let e = check_learnable(&ds).unwrap_err().to_string();
         assert!(
-            e.contains("2 of 4 streams") && e.contains("streams 1, 3") && e.contains("/streams/offsets"),
+            e.contains("2 of its 4 streams") && e.contains("streams 1, 3") && e.contains("/streams/offsets"),
             "{e}"
         );
         let xv = (0..7 * 6).map(|k| 1.0 + k as f64).collect();

@@ -201,6 +201,84 @@ mod tests {
         assert!(r > 1e-3, "a curved track must leave a residual, got {r}");
     }
 
+    /// The value of a per-stream term for `values` (`[B,3]`) of streams of `lengths`, and
+    /// the mean of its values on each stream alone.
+    fn ragged_and_alone(
+        values: &[f64],
+        lengths: &[usize],
+        term: impl Fn(&Tensor, &StreamLayout) -> Result<Tensor>,
+    ) -> (f64, f64) {
+        let layout = StreamLayout::from_lengths(lengths);
+        assert!(layout.is_ragged());
+        let all = Tensor::from_slice(values, (values.len() / 3, 3), &Device::Cpu).unwrap();
+        let ragged = term(&all, &layout).unwrap().to_scalar::<f64>().unwrap();
+        let alone: f64 = (0..lengths.len())
+            .map(|s| {
+                let rows = layout.rows(s);
+                let part = Tensor::from_slice(
+                    &values[3 * rows.start..3 * rows.end],
+                    (rows.len(), 3),
+                    &Device::Cpu,
+                )
+                .unwrap();
+                let one = StreamLayout::uniform(1, rows.len());
+                term(&part, &one).unwrap().to_scalar::<f64>().unwrap()
+            })
+            .sum();
+        (ragged, alone / lengths.len() as f64)
+    }
+
+    #[test]
+    fn ragged_spread_is_the_mean_over_streams_of_their_own_spread() {
+        let values: Vec<f64> = (0..3 * 9).map(|k| ((k * 7) % 11) as f64 - 3.0).collect();
+        let scales = Tensor::new(&[[1.0, 2.0, 0.5]], &Device::Cpu).unwrap();
+        let (ragged, alone) = ragged_and_alone(&values, &[2, 4, 3], |j, l| spread_streams(j, l, &scales));
+        assert!(
+            (ragged - alone).abs() < 1e-14 && ragged > 0.1,
+            "{ragged} vs {alone}"
+        );
+    }
+
+    #[test]
+    fn ragged_time_linearity_is_the_mean_over_streams_of_their_own_residual() {
+        let lengths = [3, 6, 4];
+        let t: Vec<f64> = (0..13).map(|i| 0.1 * ((i * 5) % 13) as f64).collect();
+        let bent: Vec<f64> = t
+            .iter()
+            .flat_map(|&x| [(3.0 * x).sin(), x * x, 2.0 * x])
+            .collect();
+        let layout = StreamLayout::from_lengths(&lengths);
+        let theta = Tensor::from_slice(&bent, (13, 3), &Device::Cpu).unwrap();
+        let used = [true, false, true];
+        let r = time_linearity_streams(&theta, &t, &used, &layout)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        let alone = [0, 2]
+            .iter()
+            .map(|&s| {
+                let rows = layout.rows(s);
+                let part = theta.narrow(0, rows.start, rows.len()).unwrap();
+                time_linearity(&part, &t[rows.clone()], &[true], rows.len())
+                    .unwrap()
+                    .to_scalar::<f64>()
+                    .unwrap()
+            })
+            .sum::<f64>()
+            / 2.0;
+        assert!((r - alone).abs() < 1e-14 && r > 1e-3, "{r} vs {alone}");
+        let linear: Vec<f64> = t
+            .iter()
+            .flat_map(|&x| [(0.5 + 3.0 * x).rem_euclid(TAU), -x, 0.2])
+            .collect();
+        let theta = Tensor::from_slice(&linear, (13, 3), &Device::Cpu).unwrap();
+        let r = time_linearity_streams(&theta, &t, &[true; 3], &layout)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap();
+        assert!(r < 1e-12, "linear angles leave no residual: {r}");
+    }
+
     #[test]
     fn spread_and_penalty() {
         let j = Tensor::from_vec(vec![1.0, -2.0, 3.0, 3.0, 2.0, 3.0], (2, 3), &Device::Cpu).unwrap();
