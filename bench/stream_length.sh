@@ -66,17 +66,22 @@ with h5py.File(src, "r") as f, h5py.File(dst, "w") as g:
 PY
 }
 
-# Mean |dJ| of a catalog against the unseen truth: r z phi overall.
+# A catalog against the unseen truth: mean |dJ| r z phi and overall, median |dJ| overall, and
+# mean |dJ| overall on the trusted points with their share (kpc km/s).
 errors() {
   "$bin" validate "$1" --truth unseen.h5 --json --plots "$1.plots" --force | "$PYTHON" -c '
 import json, sys
-a = json.load(sys.stdin)["actions"]["all"]
-print(" ".join(f"{x:.3g}" for x in a["mean_abs"] + [a["mean_abs_overall"]]), a["n"])'
+r = json.load(sys.stdin)
+a, t = r["actions"]["all"], r["actions"]["trusted"]
+g = lambda x: f"{x:.3g}"
+share = t["n"] / r["points"]
+print(" ".join(map(g, a["mean_abs"] + [a["mean_abs_overall"], a["median_abs_overall"], t["mean_abs_overall"]])),
+      f"{100 * share:.0f}%")'
 }
 
 gen unseen.h5 512 8 9001
 "$bin" actions --potential "$POT" --method staeckel unseen.h5 --out staeckel.h5 --force >/dev/null
-read -r sr sz sp so _ <<<"$(errors staeckel.h5)"
+read -r sr sz sp so smed _ <<<"$(errors staeckel.h5)"
 
 sets=()
 for n in 2 4 8 16; do
@@ -94,8 +99,8 @@ sets+=("ragged|ragged_2to16.h5")
 declare -A trained
 table=table.md
 {
-  echo "| set | S | points per stream | P | epochs run | train s | J_r | J_z | J_phi | mean abs dJ | Staeckel |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| set | S | points per stream | P | epochs run | train s | J_r | J_z | J_phi | mean abs dJ | median | trusted mean (share) | Staeckel mean, median |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$table"
 for entry in "${sets[@]}"; do
   kind=${entry%%|*}
@@ -106,7 +111,7 @@ for entry in "${sets[@]}"; do
     "$bin" apply "$model" unseen.h5 --out "$model.cat.h5" --force >/dev/null 2>&1
     trained[$model]=1
   fi
-  read -r jr jz jp jo _ <<<"$(errors "$model.cat.h5")"
+  read -r jr jz jp jo jmed jt share <<<"$(errors "$model.cat.h5")"
   info=$("$PYTHON" - "$model/model.json" "$data" <<'PY'
 import json, sys
 import h5py
@@ -123,7 +128,8 @@ print(s, per, p, len(t["history"]), f"{t['wall_s']:.0f}")
 PY
 )
   read -r s per p epochs wall <<<"$info"
-  echo "| $kind | $s | $per | $p | $epochs | $wall | $jr | $jz | $jp | $jo | $so |" | tee -a "$table" >&2
+  echo "| $kind | $s | $per | $p | $epochs | $wall | $jr | $jz | $jp | $jo | $jmed | $jt ($share) | $so, $smed |" |
+    tee -a "$table" >&2
 done
 echo "unseen: 512 streams x 8 points (seed 9001); Staeckel mean |dJ| r z phi: $sr $sz $sp" >>"$table"
 cat "$table"
