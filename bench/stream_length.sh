@@ -16,10 +16,11 @@
 # Usage: bash bench/stream_length.sh [EPOCHS] [OUT_DIR]    (EPOCHS 300: about 15 min on 2 cores)
 # Needs python3 with h5py for the ragged cut (bench/.venv has it, else `pip install h5py`);
 # PYTHON names another interpreter, ACTIONFINDER another binary (default: this checkout's
-# release build). Prints a Markdown table, also written to OUT_DIR/table.md.
+# release build), TRAIN_SEED the seed of `train` (default 1, train's own default). Prints a Markdown table, also written to OUT_DIR/table.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${1:-300}
+TRAIN_SEED=${TRAIN_SEED:-1}
 OUT=${2:-$(mktemp -d)}
 PYTHON=${PYTHON:-$([ -x bench/.venv/bin/python ] && echo bench/.venv/bin/python || echo python3)}
 "$PYTHON" -c "import h5py" || { echo "needs h5py for $PYTHON (pip install h5py)" >&2; exit 1; }
@@ -107,7 +108,7 @@ for entry in "${sets[@]}"; do
   data=${entry#*|}
   model=model_${data%.h5}
   if [ -z "${trained[$model]:-}" ]; then
-    "$bin" train "$data" --out "$model" --epochs "$EPOCHS" --force >"$model.log" 2>&1
+    "$bin" train "$data" --out "$model" --epochs "$EPOCHS" --seed "$TRAIN_SEED" --force >"$model.log" 2>&1
     "$bin" apply "$model" unseen.h5 --out "$model.cat.h5" --force >/dev/null 2>&1
     trained[$model]=1
   fi
@@ -131,5 +132,5 @@ PY
   echo "| $kind | $s | $per | $p | $epochs | $wall | $jr | $jz | $jp | $jo | $jmed | $jt ($share) | $so, $smed |" |
     tee -a "$table" >&2
 done
-echo "unseen: 512 streams x 8 points (seed 9001); Staeckel mean |dJ| r z phi: $sr $sz $sp" >>"$table"
+echo "unseen: 512 streams x 8 points (seed 9001); Staeckel mean |dJ| r z phi: $sr $sz $sp; train --seed $TRAIN_SEED" >>"$table"
 cat "$table"

@@ -28,8 +28,8 @@
 //! (`unit` of `/streams/t`, else the root `time_unit`; AGAMA writes kpc/(km/s)), columns stored
 //! in a permutation of our order are put in ours; unit attributes not understood, or of
 //! derived quantities disagreeing with ours, are refused rather than misread. A file holds at
-//! least one stream, every stream at least one point; `xv` and `t` must be finite and points lie within
-//! [`checks::MAX_POSITION_KPC`] and [`checks::MAX_SPEED_KMS`]; truth and baselines may hold
+//! least one stream, every stream at least one point; `xv` and `t` must be finite and points
+//! lie within [`checks::MAX_POSITION_KPC`] and [`checks::MAX_SPEED_KMS`]; truth and baselines may hold
 //! NaN (a value the generator could not compute). Unknown root attributes are kept in
 //! [`DatasetAttrs::extra`] and written back.
 
