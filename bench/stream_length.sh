@@ -16,11 +16,14 @@
 # Usage: bash bench/stream_length.sh [EPOCHS] [OUT_DIR]    (EPOCHS 300: about 15 min on 2 cores)
 # Needs python3 with h5py for the ragged cut (bench/.venv has it, else `pip install h5py`);
 # PYTHON names another interpreter, ACTIONFINDER another binary (default: this checkout's
-# release build), TRAIN_SEED the seed of `train` (default 1, train's own default). Prints a Markdown table, also written to OUT_DIR/table.md.
+# release build), TRAIN_SEED the seed of `train` (default 1, train's own default), TRAIN_ARGS
+# further options of `train` (e.g. --fit-toy; none by default). Prints a Markdown table, also
+# written to OUT_DIR/table.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${1:-300}
 TRAIN_SEED=${TRAIN_SEED:-1}
+read -r -a TRAIN_ARGS <<<"${TRAIN_ARGS:-}"
 OUT=${2:-$(mktemp -d)}
 PYTHON=${PYTHON:-$([ -x bench/.venv/bin/python ] && echo bench/.venv/bin/python || echo python3)}
 "$PYTHON" -c "import h5py" || { echo "needs h5py for $PYTHON (pip install h5py)" >&2; exit 1; }
@@ -100,15 +103,16 @@ sets+=("ragged|ragged_2to16.h5")
 declare -A trained
 table=table.md
 {
-  echo "| set | S | points per stream | P | epochs run | train s | J_r | J_z | J_phi | mean abs dJ | median | trusted mean (share) | Staeckel mean, median |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| set | S | points per stream | P | epochs run | train s | toy M, b | J_r | J_z | J_phi | mean abs dJ | median | trusted mean (share) | Staeckel mean, median |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$table"
 for entry in "${sets[@]}"; do
   kind=${entry%%|*}
   data=${entry#*|}
   model=model_${data%.h5}
   if [ -z "${trained[$model]:-}" ]; then
-    "$bin" train "$data" --out "$model" --epochs "$EPOCHS" --seed "$TRAIN_SEED" --force >"$model.log" 2>&1
+    "$bin" train "$data" --out "$model" --epochs "$EPOCHS" --seed "$TRAIN_SEED" ${TRAIN_ARGS[@]+"${TRAIN_ARGS[@]}"} --force \
+      >"$model.log" 2>&1
     "$bin" apply "$model" unseen.h5 --out "$model.cat.h5" --force >/dev/null 2>&1
     trained[$model]=1
   fi
@@ -116,7 +120,8 @@ for entry in "${sets[@]}"; do
   info=$("$PYTHON" - "$model/model.json" "$data" <<'PY'
 import json, sys
 import h5py
-t = json.load(open(sys.argv[1]))["training"]
+model = json.load(open(sys.argv[1]))
+t, c = model["training"], model["config"]
 with h5py.File(sys.argv[2], "r") as f:
     if "/streams/offsets" in f:
         o = f["/streams/offsets"][()]
@@ -125,12 +130,12 @@ with h5py.File(sys.argv[2], "r") as f:
     else:
         s, n = f["/streams/xv"].shape[:2]
         per, p = n, s * n
-print(s, per, p, len(t["history"]), f"{t['wall_s']:.0f}")
+print(s, per, p, len(t["history"]), f"{t['wall_s']:.0f}", f"{c['toy_m']:.3g},{c['toy_b']:.3g}")
 PY
 )
-  read -r s per p epochs wall <<<"$info"
-  echo "| $kind | $s | $per | $p | $epochs | $wall | $jr | $jz | $jp | $jo | $jmed | $jt ($share) | $so, $smed |" |
+  read -r s per p epochs wall toy <<<"$info"
+  echo "| $kind | $s | $per | $p | $epochs | $wall | ${toy/,/, } | $jr | $jz | $jp | $jo | $jmed | $jt ($share) | $so, $smed |" |
     tee -a "$table" >&2
 done
-echo "unseen: 512 streams x 8 points (seed 9001); Staeckel mean |dJ| r z phi: $sr $sz $sp; train --seed $TRAIN_SEED" >>"$table"
+echo "unseen: 512 streams x 8 points (seed 9001); Staeckel mean |dJ| r z phi: $sr $sz $sp; train --seed $TRAIN_SEED ${TRAIN_ARGS[*]:-}" >>"$table"
 cat "$table"
