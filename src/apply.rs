@@ -22,8 +22,8 @@ use candle_core::{Device, Tensor};
 use rand_pcg::Pcg64;
 
 use crate::catalog::{Catalog, FLAG_NO_CONVERGENCE, FLAG_UNTRUSTED};
-use crate::classic::action_spread;
-use crate::dataset::StreamsDataset;
+use crate::classic::action_spread_streams;
+use crate::dataset::{StreamLayout, StreamsDataset};
 use crate::digest::DataDigest;
 use crate::field::columns::{field_columns, FieldColumns, POTENTIAL_ZERO_POINT};
 use crate::field::FieldModel;
@@ -31,7 +31,7 @@ use crate::model::fixed_point;
 use crate::model::transform::Nets;
 use crate::model::Model;
 use crate::points::Points;
-use crate::stream_frequency::stream_frequencies;
+use crate::stream_frequency::stream_frequencies_streams;
 use crate::trust::{self, StreamTiming};
 
 /// Rows per chunk.
@@ -180,15 +180,12 @@ fn read_input(path: &Path, training: &serde_json::Value, subset: Subset) -> Resu
         ds = ds.select(list);
     }
     let t = ds.t.take();
-    let n = ds.n_stars();
+    let layout = ds.layout().clone();
     let mut points = Points::from_dataset(ds);
     if let Some(list) = chosen {
         // Keep the streams' indices in the whole dataset, for `validate`.
-        points.stream = Some(
-            list.iter()
-                .flat_map(|&s| std::iter::repeat_n(s as u64, n))
-                .collect(),
-        );
+        let whole: Vec<u64> = list.iter().map(|&s| s as u64).collect();
+        points.stream = Some(layout.repeat(&whole));
     }
     Ok(Input { points, t })
 }
@@ -259,16 +256,17 @@ pub fn apply_with_ensemble(
         .as_f64()
         .unwrap_or(trust::MIN_COVERAGE);
     let timing = stream_timing(&model, &input)?;
-    let n = input.points.stars_per_stream.unwrap_or(1);
-    let untrusted = timing
-        .as_ref()
-        .map_or(0, |tm| flag_untrusted(tm, n, min_coverage, &mut mapped.flags));
+    let single = StreamLayout::uniform(input.points.len(), 1);
+    let layout = input.points.layout.clone().unwrap_or(single);
+    let untrusted = timing.as_ref().map_or(0, |tm| {
+        flag_untrusted(tm, &layout, min_coverage, &mut mapped.flags)
+    });
     let field = learned_field(&model, model_dir, &input.points.xv, &mapped.j_prime, device)?;
     let has_field = field.is_some();
     let slopes = timing
         .as_ref()
         .zip(input.t.as_ref())
-        .map(|(tm, t)| time_slopes(tm, t, n, &mapped.angles));
+        .map(|(tm, t)| time_slopes(tm, t, &layout, &mapped.angles));
     let mut catalog = build_catalog(input, mapped, model_dir)?;
     if let Some(slopes) = slopes {
         catalog
@@ -337,21 +335,31 @@ fn add_field(catalog: &mut Catalog, columns: FieldColumns) -> Result<()> {
 /// Timing of each stream of the toy's orbits (coverage of a radial period, whether the
 /// points can be unwrapped in phase), where points carry times.
 fn stream_timing(model: &Model, input: &Input) -> Result<Option<Vec<StreamTiming>>> {
-    let (Some(t), Some(n)) = (&input.t, input.points.stars_per_stream) else {
+    let (Some(t), Some(layout)) = (&input.t, &input.points.layout) else {
         return Ok(None);
     };
     let finder = IsochroneFinder::new(model.toy.m()?, model.toy.b()?)?;
-    Ok(Some(trust::stream_timing(&finder, &input.points.xv, t, n)))
+    Ok(Some(trust::stream_timing_streams(
+        &finder,
+        &input.points.xv,
+        t,
+        layout,
+    )))
 }
 
 /// Flag the points of streams that span too little of a radial period (values kept).
-fn flag_untrusted(timing: &[StreamTiming], n: usize, min_coverage: f64, flags: &mut [u32]) -> usize {
+fn flag_untrusted(
+    timing: &[StreamTiming],
+    layout: &StreamLayout,
+    min_coverage: f64,
+    flags: &mut [u32],
+) -> usize {
     let mut count = 0;
     for (s, tm) in timing.iter().enumerate() {
         if trust::trusted(Some(tm.coverage), min_coverage) {
             continue;
         }
-        for f in flags[s * n..(s + 1) * n].iter_mut().filter(|f| **f == 0) {
+        for f in flags[layout.rows(s)].iter_mut().filter(|f| **f == 0) {
             *f = FLAG_UNTRUSTED;
             count += 1;
         }
@@ -361,9 +369,9 @@ fn flag_untrusted(timing: &[StreamTiming], n: usize, min_coverage: f64, flags: &
 
 /// Per-stream frequencies from the time slope of the angles (NaN for streams whose points
 /// are too far apart in phase to unwrap).
-fn time_slopes(timing: &[StreamTiming], t: &[f64], n: usize, angles: &[f64]) -> Vec<f64> {
+fn time_slopes(timing: &[StreamTiming], t: &[f64], layout: &StreamLayout, angles: &[f64]) -> Vec<f64> {
     let usable: Vec<bool> = timing.iter().map(StreamTiming::unwrappable).collect();
-    stream_frequencies(angles, t, n, &usable)
+    stream_frequencies_streams(angles, t, layout, &usable)
 }
 
 fn build_catalog(input: Input, mapped: Mapped, model_dir: &Path) -> Result<Catalog> {
@@ -371,8 +379,8 @@ fn build_catalog(input: Input, mapped: Mapped, model_dir: &Path) -> Result<Catal
     let mut cat = Catalog::new(points.xv);
     cat.ids = points.ids;
     cat.stream = points.stream;
-    if let Some(n) = points.stars_per_stream {
-        cat.set_column("action_spread", action_spread(&mapped.actions, n))
+    if let Some(layout) = &points.layout {
+        cat.set_column("action_spread", action_spread_streams(&mapped.actions, layout))
             .map_err(anyhow::Error::msg)?;
     }
     cat.set_column("actions", mapped.actions)

@@ -14,6 +14,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::catalog::Catalog;
 use crate::dataset::checks::MAX_POSITION_KPC;
+use crate::dataset::StreamLayout;
 use crate::points::Points;
 use crate::progress;
 
@@ -163,11 +164,18 @@ pub fn run_batch(finder: &dyn ActionFinder, points: &[actionfinder_integrators::
 pub fn action_spread(actions: &[f64], stars: usize) -> Vec<f64> {
     actions
         .chunks_exact(3 * stars)
-        .flat_map(|stream| std::iter::repeat_n(stream_spread(stream, stars), stars))
+        .flat_map(|stream| std::iter::repeat_n(stream_spread(stream), stars))
         .collect()
 }
 
-fn stream_spread(stream: &[f64], stars: usize) -> f64 {
+/// [`action_spread`] for streams laid out as `layout` says.
+pub fn action_spread_streams(actions: &[f64], layout: &StreamLayout) -> Vec<f64> {
+    let per_stream: Vec<f64> = layout.split(actions, 3).map(stream_spread).collect();
+    layout.repeat(&per_stream)
+}
+
+fn stream_spread(stream: &[f64]) -> f64 {
+    let stars = stream.len() / 3;
     let mut total = 0.0;
     for k in 0..3 {
         let mean = (0..stars).map(|i| stream[3 * i + k]).sum::<f64>() / stars as f64;
@@ -228,8 +236,8 @@ fn catalog_of(points: &Points, batch: &Batch, pot: &dyn Potential, method: Strin
         batch.results.iter().flat_map(f).collect::<Vec<f64>>()
     };
     let actions = field(|r| r.actions);
-    if let Some(stars) = points.stars_per_stream {
-        cat.set_column("action_spread", action_spread(&actions, stars))
+    if let Some(layout) = &points.layout {
+        cat.set_column("action_spread", action_spread_streams(&actions, layout))
             .map_err(anyhow::Error::msg)?;
     }
     cat.set_column("actions", actions).map_err(anyhow::Error::msg)?;

@@ -1,7 +1,7 @@
-//! The streams dataset (docs/design.md, "Data contracts"): S streams of N stars, each star a
-//! phase-space point, with optional times, particle ids, truth and baselines.
+//! The streams dataset (docs/design.md, "Data contracts"): streams of phase-space points, each
+//! stream the points of one orbit, with optional times, particle ids, truth and baselines.
 //!
-//! File layout (`*.h5`):
+//! File layout (`*.h5`), uniform (S streams of N points):
 //! * `/streams/xv` f64 \[S,N,6\] (x,y,z in kpc, vx,vy,vz in km/s) — required;
 //!   `/streams/t` f64 \[S,N\] (Gyr); `/streams/ids` u64 \[S\].
 //! * `/truth/actions|angles|frequencies|acceleration` f64 \[S,N,3\], `/truth/potential`
@@ -13,6 +13,14 @@
 //!   `component_order` = "r,z,phi"; every dataset carries its own `unit` (and
 //!   `component_order` where it has components).
 //!
+//! Ragged (streams of different lengths, P points in all): `/streams/offsets` u64 \[S+1\]
+//! with `offsets[0] = 0`, non-decreasing, `offsets[S] = P`; stream `s` is rows
+//! `offsets[s]..offsets[s+1]` of every per-point array, which drops the \[S,N\] pair for
+//! \[P\]: `/streams/xv` \[P,6\], `/streams/t` and `/truth/potential` \[P\], the other truth
+//! parts and the baselines \[P,3\]; `/streams/ids` stays \[S\]. In memory the
+//! [`StreamLayout`] says which; a dataset whose streams have equal lengths is uniform and is
+//! written in the uniform layout, one whose streams differ is written ragged.
+//!
 //! Reading accepts any subset of the optional parts (files made by AGAMA and galpy are used
 //! to judge the project). Units and component orders stated in the file are honoured
 //! ([`units`]): points are converted to kpc and km/s (`unit` of `/streams/xv`, e.g.
@@ -20,12 +28,13 @@
 //! (`unit` of `/streams/t`, else the root `time_unit`; AGAMA writes kpc/(km/s)), columns stored
 //! in a permutation of our order are put in ours; unit attributes not understood, or of
 //! derived quantities disagreeing with ours, are refused rather than misread. A file holds at
-//! least one stream of one point; `xv` and `t` must be finite and points lie within
-//! [`checks::MAX_POSITION_KPC`] and [`checks::MAX_SPEED_KMS`]; truth and baselines may hold
+//! least one stream, every stream at least one point; `xv` and `t` must be finite and points
+//! lie within [`checks::MAX_POSITION_KPC`] and [`checks::MAX_SPEED_KMS`]; truth and baselines may hold
 //! NaN (a value the generator could not compute). Unknown root attributes are kept in
 //! [`DatasetAttrs::extra`] and written back.
 
 pub mod checks;
+pub mod layout;
 pub(crate) mod units;
 
 use std::collections::BTreeMap;
@@ -33,23 +42,25 @@ use std::fmt;
 use std::path::Path;
 
 use actionfinder_integrators::units::G;
-use actionfinder_snapshots::h5::{Attr, Dim, H5Error, H5File, H5Writer};
+use actionfinder_snapshots::h5::{shape_string, Attr, Dim, H5Error, H5File, H5Writer};
 
-use checks::{check_bounds, check_finite, check_not_empty, check_times};
+use checks::{check_bounds_in, check_finite, check_times};
+pub use layout::StreamLayout;
 use units::{gyr_per_unit, normalise_unit, read_labelled, read_xv, unit_matches};
 
-/// Truth known to the generator, each `None` when absent. Flat row-major arrays.
+/// Truth known to the generator, each `None` when absent. Flat row-major arrays, one row
+/// per point (P = S*N rows when uniform).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Truth {
-    /// \[S,N,3\] J_r, J_z, J_phi in kpc km/s.
+    /// \[P,3\] J_r, J_z, J_phi in kpc km/s.
     pub actions: Option<Vec<f64>>,
-    /// \[S,N,3\] theta_r, theta_z, theta_phi in rad, in \[0, 2 pi).
+    /// \[P,3\] theta_r, theta_z, theta_phi in rad, in \[0, 2 pi).
     pub angles: Option<Vec<f64>>,
-    /// \[S,N,3\] Omega_r, Omega_z, Omega_phi in km/s/kpc.
+    /// \[P,3\] Omega_r, Omega_z, Omega_phi in km/s/kpc.
     pub frequencies: Option<Vec<f64>>,
-    /// \[S,N,3\] a_x, a_y, a_z in (km/s)^2/kpc.
+    /// \[P,3\] a_x, a_y, a_z in (km/s)^2/kpc.
     pub acceleration: Option<Vec<f64>>,
-    /// \[S,N\] Phi in (km/s)^2.
+    /// \[P\] Phi in (km/s)^2.
     pub potential: Option<Vec<f64>>,
 }
 
@@ -68,25 +79,26 @@ pub struct DatasetAttrs {
     pub extra: BTreeMap<String, Attr>,
 }
 
-/// S streams of N stars (docs/design.md). Fields are public for filling in; [`validate`]
-/// (run by [`write`] and [`read`]) checks that their lengths agree with S and N.
+/// S streams of points (docs/design.md): N each, or of their own lengths as the
+/// [`StreamLayout`] says. Per-point arrays hold P rows, stream after stream. Fields are public
+/// for filling in; [`validate`] (run by [`write`] and [`read`]) checks that their lengths
+/// agree with the layout.
 ///
 /// [`validate`]: StreamsDataset::validate
 /// [`write`]: StreamsDataset::write
 /// [`read`]: StreamsDataset::read
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamsDataset {
-    n_streams: usize,
-    n_stars: usize,
-    /// \[S,N,6\] x, y, z (kpc), vx, vy, vz (km/s).
+    layout: StreamLayout,
+    /// \[P,6\] x, y, z (kpc), vx, vy, vz (km/s).
     pub xv: Vec<f64>,
-    /// \[S,N\] time of each point in Gyr.
+    /// \[P\] time of each point in Gyr.
     pub t: Option<Vec<f64>>,
     /// \[S\] particle id of each stream (when it came from snapshots).
     pub ids: Option<Vec<u64>>,
     /// Truth, where the generator knows it.
     pub truth: Truth,
-    /// \[S,N,3\] actions of comparison methods, by method name (`staeckel` for
+    /// \[P,3\] actions of comparison methods, by method name (`staeckel` for
     /// `/baseline/staeckel_actions`).
     pub baselines: BTreeMap<String, Vec<f64>>,
     /// Root attributes.
@@ -166,21 +178,34 @@ impl StreamsDataset {
     /// A dataset of `n_streams` streams of `n_stars` stars, all points zero, nothing
     /// optional present.
     pub fn new(n_streams: usize, n_stars: usize) -> Self {
-        Self::with_points(n_streams, n_stars, vec![0.0; n_streams * n_stars * 6])
+        let layout = StreamLayout::uniform(n_streams, n_stars);
+        Self::with_points(layout, vec![0.0; n_streams * n_stars * 6])
     }
 
     /// A dataset from its points `xv` (\[S,N,6\] row-major); an error when the length is
     /// not S*N*6.
     pub fn from_xv(n_streams: usize, n_stars: usize, xv: Vec<f64>) -> Result<Self, InvalidPart> {
-        let ds = Self::with_points(n_streams, n_stars, xv);
+        Self::from_layout(StreamLayout::uniform(n_streams, n_stars), xv)
+    }
+
+    /// A dataset of streams of different lengths from `offsets` (S+1 values: stream `s` is
+    /// rows `offsets[s]..offsets[s+1]` of `xv`, \[P,6\] row-major); uniform when the lengths
+    /// are equal. An error when the offsets do not start at 0, decrease, or do not end at P.
+    pub fn from_offsets(offsets: Vec<usize>, xv: Vec<f64>) -> Result<Self, InvalidPart> {
+        Self::from_layout(StreamLayout::from_offsets(offsets)?, xv)
+    }
+
+    /// A dataset of `layout` from its points `xv` (\[P,6\] row-major); an error when the
+    /// length is not P*6.
+    pub fn from_layout(layout: StreamLayout, xv: Vec<f64>) -> Result<Self, InvalidPart> {
+        let ds = Self::with_points(layout, xv);
         ds.check_len("dataset /streams/xv", ds.xv.len(), 6)?;
         Ok(ds)
     }
 
-    fn with_points(n_streams: usize, n_stars: usize, xv: Vec<f64>) -> Self {
+    fn with_points(layout: StreamLayout, xv: Vec<f64>) -> Self {
         Self {
-            n_streams,
-            n_stars,
+            layout,
             xv,
             t: None,
             ids: None,
@@ -193,16 +218,10 @@ impl StreamsDataset {
     /// The streams `streams` (indices below S, in the order given) as a dataset of their
     /// own, with their times, ids, truth and baselines.
     pub fn select(&self, streams: &[usize]) -> Self {
-        let n = self.n_stars;
-        let pick = |v: &[f64], per_star: usize| -> Vec<f64> {
-            let w = n * per_star;
-            streams
-                .iter()
-                .flat_map(|&s| v[s * w..(s + 1) * w].iter().copied())
-                .collect()
-        };
-        let pick_opt = |v: &Option<Vec<f64>>, per_star: usize| v.as_ref().map(|v| pick(v, per_star));
-        let mut out = Self::with_points(streams.len(), n, pick(&self.xv, 6));
+        let l = &self.layout;
+        let pick_opt =
+            |v: &Option<Vec<f64>>, per_star: usize| v.as_ref().map(|v| l.gather(v, per_star, streams));
+        let mut out = Self::with_points(l.select(streams), l.gather(&self.xv, 6, streams));
         out.t = pick_opt(&self.t, 1);
         out.ids = self
             .ids
@@ -218,77 +237,84 @@ impl StreamsDataset {
         out.baselines = self
             .baselines
             .iter()
-            .map(|(k, v)| (k.clone(), pick(v, 3)))
+            .map(|(k, v)| (k.clone(), l.gather(v, 3, streams)))
             .collect();
         out.attrs = self.attrs.clone();
         out
     }
 
+    /// How the points divide into streams.
+    pub fn layout(&self) -> &StreamLayout {
+        &self.layout
+    }
+
     /// Number of streams S.
     pub fn n_streams(&self) -> usize {
-        self.n_streams
+        self.layout.n_streams()
     }
 
-    /// Number of stars per stream N.
+    /// Number of stars per stream N; the longest stream's when streams differ in length
+    /// (see [`layout`](Self::layout)).
     pub fn n_stars(&self) -> usize {
-        self.n_stars
+        self.layout.length_range().1
     }
 
-    /// The N points of stream `s`, 6 values each (panics when `s >= S`).
+    /// Number of points P.
+    pub fn n_points(&self) -> usize {
+        self.layout.n_points()
+    }
+
+    /// The points of stream `s`, 6 values each (panics when `s >= S`).
     pub fn stream(&self, s: usize) -> &[f64] {
-        let row = 6 * self.n_stars;
-        &self.xv[s * row..(s + 1) * row]
+        let rows = self.layout.rows(s);
+        &self.xv[6 * rows.start..6 * rows.end]
     }
 
     /// Point `i` of stream `s` as `[x, y, z, vx, vy, vz]` (panics when out of range).
     pub fn point(&self, s: usize, i: usize) -> [f64; 6] {
-        assert!(i < self.n_stars, "star {i} of {}", self.n_stars);
-        let k = 6 * (s * self.n_stars + i);
+        let rows = self.layout.rows(s);
+        assert!(i < rows.len(), "star {i} of {}", rows.len());
+        let k = 6 * (rows.start + i);
         let mut p = [0.0; 6];
         p.copy_from_slice(&self.xv[k..k + 6]);
         p
     }
 
-    /// The N times (Gyr) of stream `s`, when the dataset has times.
+    /// The times (Gyr) of stream `s`, when the dataset has times.
     pub fn stream_times(&self, s: usize) -> Option<&[f64]> {
-        let n = self.n_stars;
-        self.t.as_deref().map(|t| &t[s * n..(s + 1) * n])
+        let rows = self.layout.rows(s);
+        self.t.as_deref().map(|t| &t[rows])
     }
 
-    /// Expects `len == S*N*per_star`.
+    /// Expects `len == P*per_star`.
     fn check_len(&self, object: &str, len: usize, per_star: usize) -> Result<(), InvalidPart> {
-        let want = self.n_streams * self.n_stars * per_star;
+        let want = self.layout.n_points() * per_star;
         if len == want {
             return Ok(());
         }
-        let (s, n) = (self.n_streams, self.n_stars);
-        let shape = if per_star == 1 {
-            format!("[S={s},N={n}]")
-        } else {
-            format!("[S={s},N={n},{per_star}]")
-        };
         Err(InvalidPart {
             object: object.to_string(),
-            expected: format!("{want} values (shape {shape})"),
+            expected: format!("{want} values (shape {})", self.layout.shape_text(per_star)),
             found: format!("{len} values"),
         })
     }
 
-    /// Checks that every part has S and N consistent with `xv`, that there is at least one
-    /// point, that `xv` and `t` are finite and the points within the bounds of [`checks`].
+    /// Checks that every part has the length the layout gives, that there is at least one
+    /// stream and no stream without points, that `xv` and `t` are finite and the points
+    /// within the bounds of [`checks`].
     pub fn validate(&self) -> Result<(), InvalidPart> {
-        check_not_empty(self.n_streams, self.n_stars)?;
+        self.layout.check_not_empty()?;
         self.check_len("dataset /streams/xv", self.xv.len(), 6)?;
-        check_points(&self.xv, self.n_stars)?;
+        check_points(&self.xv, &self.layout)?;
         if let Some(t) = &self.t {
             self.check_len("dataset /streams/t", t.len(), 1)?;
-            check_times(t, self.n_stars)?;
+            check_times(t, &self.layout)?;
         }
         if let Some(ids) = &self.ids {
-            if ids.len() != self.n_streams {
+            if ids.len() != self.n_streams() {
                 return Err(InvalidPart {
                     object: "dataset /streams/ids".into(),
-                    expected: format!("{} ids (one per stream)", self.n_streams),
+                    expected: format!("{} ids (one per stream)", self.n_streams()),
                     found: format!("{}", ids.len()),
                 });
             }
@@ -318,28 +344,48 @@ impl StreamsDataset {
         .collect()
     }
 
+    /// The shape of a per-point dataset with `per_star` values per point: \[S,N(,k)\] when
+    /// uniform, \[P(,k)\] when ragged.
+    fn shape(&self, per_star: usize) -> Vec<usize> {
+        let mut shape = match self.layout {
+            StreamLayout::Uniform { streams, stars } => vec![streams, stars],
+            StreamLayout::Ragged { .. } => vec![self.n_points()],
+        };
+        if per_star > 1 {
+            shape.push(per_star);
+        }
+        shape
+    }
+
     /// Writes the dataset to `path` (replacing it), with units and component order as
-    /// attributes on the root and on every dataset.
+    /// attributes on the root and on every dataset; in the ragged layout (with
+    /// `/streams/offsets`) when the streams differ in length.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<(), H5Error> {
         let path = path.as_ref();
         self.validate()
             .map_err(|e| H5Error::unexpected(path, e.object, e.expected, e.found))?;
-        let (s, n) = (self.n_streams, self.n_stars);
+        let offsets: Option<Vec<u64>> = match &self.layout {
+            StreamLayout::Uniform { .. } => None,
+            StreamLayout::Ragged { offsets } => Some(offsets.iter().map(|&o| o as u64).collect()),
+        };
         let mut w = H5Writer::new();
-        w.dataset("/streams/xv", &self.xv, &[s, n, 6]);
+        w.dataset("/streams/xv", &self.xv, &self.shape(6));
+        if let Some(offsets) = &offsets {
+            w.dataset("/streams/offsets", offsets, &[offsets.len()]);
+            w.attr("/streams/offsets", "unit", OFFSETS_UNIT);
+        }
         if let Some(t) = &self.t {
-            w.dataset("/streams/t", t, &[s, n]);
+            w.dataset("/streams/t", t, &self.shape(1));
         }
         if let Some(ids) = &self.ids {
-            w.dataset("/streams/ids", ids, &[s]);
+            w.dataset("/streams/ids", ids, &[self.n_streams()]);
             w.attr("/streams/ids", "unit", "particle id of each stream");
         }
         for (name, data, k) in self.truth_parts() {
-            let shape: &[usize] = if k == 1 { &[s, n] } else { &[s, n, k] };
-            w.dataset(&format!("/truth/{name}"), data, shape);
+            w.dataset(&format!("/truth/{name}"), data, &self.shape(k));
         }
         for (method, data) in &self.baselines {
-            w.dataset(&format!("/baseline/{method}_actions"), data, &[s, n, 3]);
+            w.dataset(&format!("/baseline/{method}_actions"), data, &self.shape(3));
         }
         self.label_datasets(&mut w);
         self.root_attrs(&mut w);
@@ -375,30 +421,103 @@ impl StreamsDataset {
 
     fn root_attrs(&self, w: &mut H5Writer<'_>) {
         write_root_attrs(w, &self.attrs);
-        w.attr("/", "n_streams", self.n_streams as u64)
-            .attr("/", "n_stars", self.n_stars as u64);
+        w.attr("/", "n_streams", self.n_streams() as u64);
+        if let Some(n) = self.layout.uniform_stars() {
+            w.attr("/", "n_stars", n as u64);
+        }
     }
 
-    /// Reads a streams dataset, accepting any subset of the optional parts. Errors name
-    /// the file, the dataset and what was expected.
+    /// Reads a streams dataset, uniform or ragged (with `/streams/offsets`), accepting any
+    /// subset of the optional parts. Errors name the file, the dataset and what was expected.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, H5Error> {
         let f = H5File::open(path)?;
         check_root_units(&f)?;
-        let xv = read_xv(&f, "/streams/xv", &[Dim::Any("S"), Dim::Any("N"), Dim::Is(6)])?;
-        let (s, n) = (xv.shape[0], xv.shape[1]);
         let invalid = |e: InvalidPart| f.unexpected(e.object, e.expected, e.found);
-        check_not_empty(s, n).map_err(invalid)?;
-        check_points(&xv.data, n).map_err(invalid)?;
-        let mut ds = Self::from_xv(s, n, xv.data).map_err(invalid)?;
-        ds.t = read_times(&f, s, n)?;
+        let (points, xv) = read_points(&f)?;
+        let s = points.layout.n_streams();
+        let mut ds = Self::from_layout(points.layout, xv).map_err(invalid)?;
+        let dims = &points.dims;
+        ds.t = read_times(&f, &ds.layout, dims)?;
         if f.exists("/streams/ids") {
             ds.ids = Some(f.read_u64_shaped("/streams/ids", &[Dim::Named("S", s)])?.data);
         }
-        ds.truth = read_truth(&f, s, n)?;
-        ds.baselines = read_baselines(&f, s, n)?;
+        ds.truth = read_truth(&f, dims)?;
+        ds.baselines = read_baselines(&f, dims)?;
         ds.attrs = read_attrs(&f)?;
         Ok(ds)
     }
+}
+
+/// What `/streams/offsets` says of itself.
+const OFFSETS_UNIT: &str =
+    "row of /streams/xv where each stream starts, then the row count: stream s is rows offsets[s]..offsets[s+1]";
+
+/// How a file lays out its points: the streams, and the leading dimensions of every
+/// per-point dataset as stored (\[S,N\] uniform, \[P\] ragged; a ragged file of equal
+/// streams is read as uniform, its datasets still \[P\]).
+struct FilePoints {
+    layout: StreamLayout,
+    dims: Vec<Dim>,
+}
+
+/// `/streams/xv` (checked: not empty, finite, within bounds) and its layout: \[S,N,6\], or
+/// \[P,6\] with `/streams/offsets` \[S+1\].
+fn read_points(f: &H5File) -> Result<(FilePoints, Vec<f64>), H5Error> {
+    let invalid = |e: InvalidPart| f.unexpected(e.object, e.expected, e.found);
+    let (points, xv) = if f.exists("/streams/offsets") {
+        let xv = read_xv(f, "/streams/xv", &[Dim::Any("P"), Dim::Is(6)])?;
+        let p = xv.shape[0];
+        let offsets = f.read_u64_shaped("/streams/offsets", &[Dim::Any("S+1")])?.data;
+        let layout = ragged_layout(&offsets, p).map_err(invalid)?;
+        let dims = vec![Dim::Named("P", p)];
+        (FilePoints { layout, dims }, xv.data)
+    } else {
+        refuse_rows_without_offsets(f)?;
+        let xv = read_xv(f, "/streams/xv", &[Dim::Any("S"), Dim::Any("N"), Dim::Is(6)])?;
+        let (s, n) = (xv.shape[0], xv.shape[1]);
+        let layout = StreamLayout::uniform(s, n);
+        let dims = vec![Dim::Named("S", s), Dim::Named("N", n)];
+        (FilePoints { layout, dims }, xv.data)
+    };
+    points.layout.check_not_empty().map_err(invalid)?;
+    check_points(&xv, &points.layout).map_err(invalid)?;
+    Ok((points, xv))
+}
+
+/// `/streams/xv` as rows \[P,6\] needs `/streams/offsets` to say where streams start.
+fn refuse_rows_without_offsets(f: &H5File) -> Result<(), H5Error> {
+    match f.shape("/streams/xv") {
+        Ok(shape) if shape.len() == 2 => Err(f.unexpected(
+            "dataset /streams/xv",
+            "shape [S,N,6], or [P,6] beside /streams/offsets [S+1] (streams of different lengths)",
+            format!("shape {} and no /streams/offsets", shape_string(&shape)),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The layout of `/streams/offsets` over `p` rows of `/streams/xv`.
+fn ragged_layout(offsets: &[u64], p: usize) -> Result<StreamLayout, InvalidPart> {
+    let object = layout::OFFSETS.to_string();
+    let offsets: Vec<usize> = offsets
+        .iter()
+        .map(|&o| usize::try_from(o))
+        .collect::<Result<_, _>>()
+        .map_err(|_| InvalidPart {
+            object: object.clone(),
+            expected: "row indices".into(),
+            found: "a value too large for this machine".into(),
+        })?;
+    let layout = StreamLayout::from_offsets(offsets)?;
+    let last = layout.n_points();
+    if last != p {
+        return Err(InvalidPart {
+            object,
+            expected: format!("a last offset equal to P = {p}, the rows of /streams/xv"),
+            found: format!("offsets[{}] = {last}", layout.n_streams()),
+        });
+    }
+    Ok(layout)
 }
 
 /// The root attributes every file of ours carries: provenance, units, component order, G.
@@ -420,9 +539,9 @@ pub(crate) fn write_root_attrs(w: &mut H5Writer<'_>, a: &DatasetAttrs) {
 }
 
 /// Points (rows of six) finite and within the bounds of [`checks`].
-fn check_points(xv: &[f64], n_stars: usize) -> Result<(), InvalidPart> {
-    check_finite("dataset /streams/xv", xv, n_stars, 6)?;
-    check_bounds("dataset /streams/xv", xv, n_stars)
+fn check_points(xv: &[f64], layout: &StreamLayout) -> Result<(), InvalidPart> {
+    check_finite("dataset /streams/xv", xv, layout, 6)?;
+    check_bounds_in("dataset /streams/xv", xv, layout)
 }
 
 /// A baseline method name becomes part of a dataset name: no `/`, not empty.
@@ -466,11 +585,11 @@ pub(crate) fn check_root_units(f: &H5File) -> Result<(), H5Error> {
 
 /// `/streams/t` in Gyr, converted from the unit the file states (`unit` of the dataset,
 /// else the root `time_unit`; Gyr when neither is given).
-fn read_times(f: &H5File, s: usize, n: usize) -> Result<Option<Vec<f64>>, H5Error> {
+fn read_times(f: &H5File, layout: &StreamLayout, dims: &[Dim]) -> Result<Option<Vec<f64>>, H5Error> {
     if !f.exists("/streams/t") {
         return Ok(None);
     }
-    let t = f.read_f64_shaped("/streams/t", &[Dim::Named("S", s), Dim::Named("N", n)])?;
+    let t = f.read_f64_shaped("/streams/t", dims)?;
     let stated = match f.attr_opt("/streams/t", "unit")? {
         Some(unit) => Some(("attribute unit of /streams/t", unit)),
         None => f
@@ -485,13 +604,13 @@ fn read_times(f: &H5File, s: usize, n: usize) -> Result<Option<Vec<f64>>, H5Erro
             .ok_or_else(|| f.unexpected(object, "a time unit: Gyr, Myr or kpc/(km/s)", unit.to_string()))?,
     };
     let t: Vec<f64> = t.data.into_iter().map(|x| x * factor).collect();
-    check_times(&t, n).map_err(|e| f.unexpected(e.object, e.expected, e.found))?;
+    check_times(&t, layout).map_err(|e| f.unexpected(e.object, e.expected, e.found))?;
     Ok(Some(t))
 }
 
-fn read_truth(f: &H5File, s: usize, n: usize) -> Result<Truth, H5Error> {
-    let three = [Dim::Named("S", s), Dim::Named("N", n), Dim::Is(3)];
-    let one = [Dim::Named("S", s), Dim::Named("N", n)];
+/// The truth parts present; `one` are the dimensions of a per-point value as stored.
+fn read_truth(f: &H5File, one: &[Dim]) -> Result<Truth, H5Error> {
+    let three = with_components(one, 3);
     let read = |name: &str, dims: &[Dim]| -> Result<Option<Vec<f64>>, H5Error> {
         let path = format!("/truth/{name}");
         if !f.exists(&path) {
@@ -504,7 +623,7 @@ fn read_truth(f: &H5File, s: usize, n: usize) -> Result<Truth, H5Error> {
         angles: read("angles", &three)?,
         frequencies: read("frequencies", &three)?,
         acceleration: read("acceleration", &three)?,
-        potential: read("potential", &one)?,
+        potential: read("potential", one)?,
     })
 }
 
@@ -523,12 +642,12 @@ fn read_derived(f: &H5File, path: &str, key: &str, dims: &[Dim]) -> Result<Vec<f
 }
 
 /// Every `/baseline/<method>_actions`; other baseline datasets are skipped.
-fn read_baselines(f: &H5File, s: usize, n: usize) -> Result<BTreeMap<String, Vec<f64>>, H5Error> {
+fn read_baselines(f: &H5File, one: &[Dim]) -> Result<BTreeMap<String, Vec<f64>>, H5Error> {
     let mut out = BTreeMap::new();
     if !f.has_group("/baseline") {
         return Ok(out);
     }
-    let dims = [Dim::Named("S", s), Dim::Named("N", n), Dim::Is(3)];
+    let dims = with_components(one, 3);
     for name in f.datasets("/baseline")? {
         match name.strip_suffix("_actions") {
             Some(method) if !method.is_empty() => {
@@ -542,6 +661,11 @@ fn read_baselines(f: &H5File, s: usize, n: usize) -> Result<BTreeMap<String, Vec
         }
     }
     Ok(out)
+}
+
+/// The dimensions `one` of a per-point value with `k` components added.
+fn with_components(one: &[Dim], k: usize) -> Vec<Dim> {
+    one.iter().copied().chain([Dim::Is(k)]).collect()
 }
 
 pub(crate) fn read_attrs(f: &H5File) -> Result<DatasetAttrs, H5Error> {

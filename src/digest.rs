@@ -41,22 +41,35 @@ fn update_f64(hasher: &mut Sha256, values: &[f64]) {
 }
 
 /// The identity of a streams dataset as training uses it: a digest of its layout (streams,
-/// points per stream), its phase-space points, its times and its particle ids, with the
-/// counts beside it for messages.
+/// points per stream, and the offsets when streams differ in length), its phase-space
+/// points, its times and its particle ids, with the counts beside it for messages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataDigest {
     pub digest: String,
     pub streams: usize,
+    /// Points per stream (the longest stream's when they differ in length: the digest
+    /// covers their offsets).
     pub stars: usize,
 }
 
 impl DataDigest {
-    /// The digest of `ds`'s `xv`, `t` and `ids` and its shape.
+    /// The digest of `ds`'s `xv`, `t` and `ids` and its shape (for streams of different
+    /// lengths, their offsets too).
     pub fn of(ds: &StreamsDataset) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(b"actionfinder streams v1");
         hasher.update((ds.n_streams() as u64).to_le_bytes());
         hasher.update((ds.n_stars() as u64).to_le_bytes());
+        if ds.layout().is_ragged() {
+            hasher.update(b"offsets");
+            let bytes: Vec<u8> = ds
+                .layout()
+                .offsets()
+                .iter()
+                .flat_map(|&o| (o as u64).to_le_bytes())
+                .collect();
+            hasher.update(&bytes);
+        }
         hasher.update(b"xv");
         update_f64(&mut hasher, &ds.xv);
         if let Some(t) = &ds.t {
@@ -124,6 +137,25 @@ mod tests {
         assert!(
             d.contains(&a.digest) && d.contains(&b.digest) && d.contains("streams 2 vs 2"),
             "{d}"
+        );
+    }
+
+    #[test]
+    fn ragged_data_digest_their_offsets() {
+        let xv: Vec<f64> = (0..5 * 6).map(f64::from).collect();
+        let a = DataDigest::of(&StreamsDataset::from_offsets(vec![0, 2, 5], xv.clone()).unwrap());
+        let b = DataDigest::of(&StreamsDataset::from_offsets(vec![0, 3, 5], xv.clone()).unwrap());
+        assert_ne!(a.digest, b.digest, "same points, other streams");
+        assert_eq!((a.streams, a.stars), (2, 3));
+        assert!(a.difference(&b).is_some());
+        let xv6: Vec<f64> = [xv, vec![0.0; 6]].concat();
+        let ragged = DataDigest::of(&StreamsDataset::from_offsets(vec![0, 4, 6], xv6.clone()).unwrap());
+        let uniform = DataDigest::of(&StreamsDataset::from_xv(2, 3, xv6).unwrap());
+        assert_eq!((uniform.streams, uniform.stars), (2, 3));
+        assert_eq!((ragged.streams, ragged.stars), (2, 4));
+        assert_ne!(
+            uniform.digest, ragged.digest,
+            "the offsets are part of the digest"
         );
     }
 

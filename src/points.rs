@@ -6,7 +6,7 @@ use actionfinder_integrators::PhaseSpace;
 use actionfinder_snapshots::h5::{H5Error, H5File};
 
 use crate::catalog::Catalog;
-use crate::dataset::{DatasetAttrs, StreamsDataset};
+use crate::dataset::{DatasetAttrs, StreamLayout, StreamsDataset};
 
 /// Points and what is known of where they came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,9 +15,10 @@ pub struct Points {
     pub xv: Vec<f64>,
     /// \[n\] particle ids, when known (a stream's id repeated over its stars).
     pub ids: Option<Vec<u64>>,
-    /// \[n\] stream index of each point and the stars per stream, for streams datasets.
+    /// \[n\] stream index of each point and how the points divide into streams, for
+    /// streams datasets.
     pub stream: Option<Vec<u64>>,
-    pub stars_per_stream: Option<usize>,
+    pub layout: Option<StreamLayout>,
     pub attrs: DatasetAttrs,
 }
 
@@ -36,7 +37,7 @@ impl Points {
                 xv: c.xv,
                 ids: c.ids,
                 stream: c.stream,
-                stars_per_stream: None,
+                layout: None,
                 attrs: c.attrs,
             })
         } else {
@@ -50,17 +51,14 @@ impl Points {
 
     /// Every point of a streams dataset, stream after stream.
     pub fn from_dataset(ds: StreamsDataset) -> Self {
-        let (s, n) = (ds.n_streams(), ds.n_stars());
-        let stream = (0..s as u64).flat_map(|k| std::iter::repeat_n(k, n)).collect();
-        let ids = ds
-            .ids
-            .as_ref()
-            .map(|ids| ids.iter().flat_map(|&id| std::iter::repeat_n(id, n)).collect());
+        let layout = ds.layout().clone();
+        let stream = layout.stream_of_rows().into_iter().map(|s| s as u64).collect();
+        let ids = ds.ids.as_ref().map(|ids| layout.repeat(ids));
         Points {
             xv: ds.xv,
             ids,
             stream: Some(stream),
-            stars_per_stream: Some(n),
+            layout: Some(layout),
             attrs: ds.attrs,
         }
     }

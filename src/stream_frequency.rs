@@ -7,15 +7,30 @@ use std::f64::consts::TAU;
 
 use actionfinder_integrators::units::gyr_to_internal;
 
+use crate::dataset::StreamLayout;
+
 /// `[S*N,3]` frequencies (km/s/kpc), each stream's slope repeated on its points; NaN for a
 /// stream that `usable` rejects (points too far apart in phase to unwrap) or with a NaN angle.
 pub fn stream_frequencies(angles: &[f64], t_gyr: &[f64], stars: usize, usable: &[bool]) -> Vec<f64> {
+    let layout = StreamLayout::uniform(usable.len(), stars);
+    stream_frequencies_streams(angles, t_gyr, &layout, usable)
+}
+
+/// [`stream_frequencies`] for streams laid out as `layout` says (`[P,3]` angles, `[P]`
+/// times); NaN also for streams of fewer than two points.
+pub fn stream_frequencies_streams(
+    angles: &[f64],
+    t_gyr: &[f64],
+    layout: &StreamLayout,
+    usable: &[bool],
+) -> Vec<f64> {
     let mut out = vec![f64::NAN; angles.len()];
     for (s, ok) in usable.iter().enumerate() {
+        let rows = layout.rows(s);
+        let stars = rows.len();
         if !ok || stars < 2 {
             continue;
         }
-        let rows = s * stars..(s + 1) * stars;
         let t: Vec<f64> = t_gyr[rows.clone()].iter().map(|&x| gyr_to_internal(x)).collect();
         let mut order: Vec<usize> = (0..stars).collect();
         order.sort_by(|&a, &b| t[a].total_cmp(&t[b]));

@@ -11,6 +11,8 @@ use actionfinder_integrators::units::gyr_to_internal;
 use actionfinder_integrators::PhaseSpace;
 use rayon::prelude::*;
 
+use crate::dataset::StreamLayout;
+
 /// Default smallest fraction of a radial period a trusted stream spans.
 pub const MIN_COVERAGE: f64 = 0.1;
 
@@ -37,6 +39,22 @@ pub fn stream_timing(toy: &IsochroneFinder, xv: &[f64], t: &[f64], stars: usize)
     xv.par_chunks_exact(6 * stars)
         .zip(t.par_chunks_exact(stars))
         .map(|(stream, times)| timing(toy, stream, times))
+        .collect()
+}
+
+/// [`stream_timing`] for streams laid out as `layout` says.
+pub fn stream_timing_streams(
+    toy: &IsochroneFinder,
+    xv: &[f64],
+    t: &[f64],
+    layout: &StreamLayout,
+) -> Vec<StreamTiming> {
+    (0..layout.n_streams())
+        .into_par_iter()
+        .map(|s| {
+            let rows = layout.rows(s);
+            timing(toy, &xv[6 * rows.start..6 * rows.end], &t[rows])
+        })
         .collect()
 }
 

@@ -5,7 +5,7 @@
 
 use anyhow::{bail, Result};
 
-use super::{InvalidPart, StreamsDataset};
+use super::{InvalidPart, StreamLayout, StreamsDataset};
 
 /// Largest `|x|` (kpc) a point may have: a Gpc, far beyond any galaxy or cluster, so that
 /// a larger value is a unit mistake or garbage rather than data.
@@ -44,13 +44,13 @@ pub(crate) fn check_not_empty(n_streams: usize, n_stars: usize) -> Result<(), In
 pub(crate) fn check_finite(
     object: &str,
     data: &[f64],
-    n_stars: usize,
+    layout: &StreamLayout,
     per_star: usize,
 ) -> Result<(), InvalidPart> {
     let Some(k) = data.iter().position(|v| !v.is_finite()) else {
         return Ok(());
     };
-    let mut at = star_at(k / per_star, n_stars);
+    let mut at = star_at(k / per_star, layout);
     if per_star == 6 {
         at.push_str(&format!(", component {}", XV[k % 6]));
     }
@@ -61,9 +61,16 @@ pub(crate) fn check_finite(
     })
 }
 
+/// [`check_bounds_in`] for streams of `n_stars` points.
+#[cfg(test)]
+fn check_bounds(object: &str, xv: &[f64], n_stars: usize) -> Result<(), InvalidPart> {
+    let layout = StreamLayout::uniform(xv.len() / 6 / n_stars.max(1), n_stars);
+    check_bounds_in(object, xv, &layout)
+}
+
 /// Every point of `xv` (rows of six) within [`MAX_POSITION_KPC`] and [`MAX_SPEED_KMS`],
 /// else the first one outside by stream and star.
-pub(crate) fn check_bounds(object: &str, xv: &[f64], n_stars: usize) -> Result<(), InvalidPart> {
+pub(crate) fn check_bounds_in(object: &str, xv: &[f64], layout: &StreamLayout) -> Result<(), InvalidPart> {
     let norm = |p: &[f64]| {
         // Scaled by the largest component, so that 1e300 is not reported as infinite.
         let big = p.iter().fold(0.0f64, |m, c| m.max(c.abs()));
@@ -89,28 +96,28 @@ pub(crate) fn check_bounds(object: &str, xv: &[f64], n_stars: usize) -> Result<(
             "|x| = {:.4e} kpc, |v| = {:.4e} km/s at {}",
             norm(&p[..3]),
             norm(&p[3..]),
-            star_at(k, n_stars)
+            star_at(k, layout)
         ),
     })
 }
 
 /// Times (Gyr, one per point) finite and within [`MAX_TIME_GYR`], else the first offender.
-pub(crate) fn check_times(t: &[f64], n_stars: usize) -> Result<(), InvalidPart> {
+pub(crate) fn check_times(t: &[f64], layout: &StreamLayout) -> Result<(), InvalidPart> {
     const OBJECT: &str = "dataset /streams/t";
-    check_finite(OBJECT, t, n_stars, 1)?;
+    check_finite(OBJECT, t, layout, 1)?;
     let Some(k) = t.iter().position(|x| x.abs() > MAX_TIME_GYR) else {
         return Ok(());
     };
     Err(InvalidPart {
         object: OBJECT.into(),
         expected: format!("|t| <= {MAX_TIME_GYR:e} Gyr"),
-        found: format!("{:e} Gyr at {}", t[k], star_at(k, n_stars)),
+        found: format!("{:e} Gyr at {}", t[k], star_at(k, layout)),
     })
 }
 
-fn star_at(star: usize, n_stars: usize) -> String {
-    let n = n_stars.max(1);
-    format!("stream {}, star {}", star / n, star % n)
+fn star_at(row: usize, layout: &StreamLayout) -> String {
+    let (stream, star) = layout.locate(row);
+    format!("stream {stream}, star {star}")
 }
 
 /// What learning (`train`, `fit-field`) needs of a dataset: [`MIN_LEARNING_STREAMS`]
@@ -131,11 +138,12 @@ pub fn check_learnable(ds: &StreamsDataset) -> Result<()> {
             count(n, "point")
         );
     }
+    check_short_streams(ds.layout())?;
     let first = ds.point(0, 0);
     if ds.xv.chunks_exact(6).all(|p| p == first) {
         bail!(
             "all {} points are the same point {first:?}: nothing to learn from",
-            s * n
+            ds.n_points()
         );
     }
     let repeated: Vec<usize> = (0..s).filter(|&k| is_one_point(ds.stream(k))).collect();
@@ -154,6 +162,25 @@ pub fn check_learnable(ds: &StreamsDataset) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Streams of different lengths: each of at least [`MIN_LEARNING_STARS`] points, else the
+/// short ones are named.
+fn check_short_streams(layout: &StreamLayout) -> Result<()> {
+    let short: Vec<usize> = (0..layout.n_streams())
+        .filter(|&s| layout.len(s) < MIN_LEARNING_STARS)
+        .collect();
+    if short.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "{} of its {} streams have fewer than {MIN_LEARNING_STARS} points by {} (streams {}); learning needs at \
+         least {MIN_LEARNING_STARS} points of one orbit per stream (the points of a stream share their actions)",
+        short.len(),
+        layout.n_streams(),
+        super::layout::OFFSETS,
+        list(&short)
+    )
 }
 
 /// Whether every point of a stream (rows of six) is its first.
@@ -194,6 +221,15 @@ mod tests {
     }
 
     #[test]
+    fn bounds_in_ragged_streams_name_the_stream_and_star() {
+        let ragged = StreamLayout::from_lengths(&[1, 3]);
+        let mut xv = vec![1.0; 24];
+        xv[19] = 2e6;
+        let e = check_bounds_in("d", &xv, &ragged).unwrap_err();
+        assert!(e.found.contains("stream 1, star 2"), "{e}");
+    }
+
+    #[test]
     fn learning_refuses_too_few_streams_or_points() {
         let e = check_learnable(&dataset(1, 8)).unwrap_err().to_string();
         assert!(e.contains("holds 1 stream;") && e.contains("at least 2"), "{e}");
@@ -220,6 +256,19 @@ mod tests {
             e.contains("only 1 of 3 streams") && e.contains("streams 0, 2 are"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn learning_names_streams_too_short() {
+        let xv = (0..9 * 6).map(|k| 1.0 + k as f64).collect();
+        let ds = StreamsDataset::from_offsets(vec![0, 3, 4, 8, 9], xv).unwrap();
+        let e = check_learnable(&ds).unwrap_err().to_string();
+        assert!(
+            e.contains("2 of its 4 streams") && e.contains("streams 1, 3") && e.contains("/streams/offsets"),
+            "{e}"
+        );
+        let xv = (0..7 * 6).map(|k| 1.0 + k as f64).collect();
+        assert!(check_learnable(&StreamsDataset::from_offsets(vec![0, 3, 7], xv).unwrap()).is_ok());
     }
 
     #[test]

@@ -271,9 +271,12 @@ fn pass_data(
     data: &DataDigest,
     dev: &Device,
 ) -> Result<PassData> {
-    let n = ds.n_stars();
+    let layout = ds.layout();
     let jets = model_jets(model, &ds.xv)?;
-    let complete: Vec<bool> = jets.chunks(n).map(|c| c.iter().all(Option::is_some)).collect();
+    let complete: Vec<bool> = layout
+        .split(&jets, 1)
+        .map(|c| c.iter().all(Option::is_some))
+        .collect();
     let split =
         |key: &str| -> Option<Vec<usize>> { serde_json::from_value(training["split"][key].clone()).ok() };
     let (mut train, mut val) = match (split("train"), split("validation")) {
@@ -295,18 +298,15 @@ fn pass_data(
         actions: c.component_scales,
     };
     let rows = |streams: &[usize]| -> Result<FieldRows> {
-        let xv: Vec<f64> = streams
-            .iter()
-            .flat_map(|&s| ds.xv[6 * n * s..6 * n * (s + 1)].to_vec())
-            .collect();
+        let xv: Vec<f64> = layout.gather(&ds.xv, 6, streams);
         let j: Vec<MapJet> = streams
             .iter()
             .flat_map(|&s| {
                 // Only complete streams are listed: every jet is there.
-                jets[n * s..n * (s + 1)].iter().flatten().copied()
+                jets[layout.rows(s)].iter().flatten().copied()
             })
             .collect();
-        Ok(FieldRows::new(&xv, &j, n, scales, dev)?)
+        Ok(FieldRows::new(&xv, &j, layout.select(streams), scales, dev)?)
     };
     let validation = if val.is_empty() {
         rows(&train)?
@@ -356,8 +356,7 @@ fn truth_error(field: &FieldModel, ds: &StreamsDataset, streams: &[usize]) -> Re
     let Some(truth) = &ds.truth.acceleration else {
         return Ok(None);
     };
-    let n = ds.n_stars();
-    let rows: Vec<usize> = streams.iter().flat_map(|&s| s * n..(s + 1) * n).collect();
+    let rows: Vec<usize> = ds.layout().rows_of(streams);
     let x: Vec<f64> = rows
         .iter()
         .flat_map(|&r| ds.xv[6 * r..6 * r + 3].to_vec())
@@ -373,10 +372,9 @@ fn truth_error(field: &FieldModel, ds: &StreamsDataset, streams: &[usize]) -> Re
 
 /// The largest radius of the training points (kpc): beyond it the correction falls off.
 fn outer_radius(ds: &StreamsDataset, data: &PassData) -> f64 {
-    let n = ds.n_stars();
-    data.train_list
-        .iter()
-        .flat_map(|&s| ds.xv[6 * n * s..6 * n * (s + 1)].chunks_exact(6))
+    ds.layout()
+        .gather(&ds.xv, 6, &data.train_list)
+        .chunks_exact(6)
         .map(|p| (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt())
         .fold(0.0, f64::max)
         .max(crate::train::data::scales(&ds.xv).0)
@@ -386,10 +384,10 @@ fn outer_radius(ds: &StreamsDataset, data: &PassData) -> f64 {
 /// has truth.
 fn pointwise_error(jets: &[Option<MapJet>], ds: &StreamsDataset, streams: &[usize]) -> Option<f64> {
     let truth = ds.truth.acceleration.as_ref()?;
-    let n = ds.n_stars();
-    let errors: Vec<f64> = streams
-        .iter()
-        .flat_map(|&s| s * n..(s + 1) * n)
+    let errors: Vec<f64> = ds
+        .layout()
+        .rows_of(streams)
+        .into_iter()
         .filter_map(|r| {
             let jet = jets[r].as_ref()?;
             let a = pointwise_acceleration(jet, &ds.xv[6 * r..6 * r + 6]);

@@ -17,6 +17,8 @@ use candle_core::{Device, Result, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::FieldSpec;
+use crate::dataset::StreamLayout;
+use crate::model::groups;
 use crate::model::jet::MapJet;
 use crate::nn::Weights;
 
@@ -45,9 +47,11 @@ pub struct LossWeights {
     pub symmetry: f64,
 }
 
-/// Per-point constants of the loss for whole streams of `stars` points, as tensors.
+/// Per-point constants of the loss for whole streams (of any lengths, as `layout` says), as
+/// tensors. Every term is a mean over points: each point's `dJ''/dt` is a constraint of its
+/// own, so a stream counts by its points.
 pub struct FieldRows {
-    pub stars: usize,
+    pub layout: StreamLayout,
     /// `[B,3]` positions (kpc).
     pub x: Tensor,
     /// `[B]` `v^2 / 2 / V^2`.
@@ -71,7 +75,7 @@ pub struct Scales {
 
 impl FieldRows {
     /// The rows of whole streams: `xv` rows of 6 and one jet per row.
-    pub fn new(xv: &[f64], jets: &[MapJet], stars: usize, sc: Scales, dev: &Device) -> Result<Self> {
+    pub fn new(xv: &[f64], jets: &[MapJet], layout: StreamLayout, sc: Scales, dev: &Device) -> Result<Self> {
         let b = jets.len();
         let v2 = sc.velocity * sc.velocity;
         let rate = sc.length / sc.velocity;
@@ -97,7 +101,7 @@ impl FieldRows {
             jets.iter().zip(&pts).flat_map(|(j, p)| g(j, p)).collect()
         };
         Ok(FieldRows {
-            stars,
+            layout,
             x: Tensor::from_vec(x, (b, 3), dev)?,
             kinetic: Tensor::from_vec(kinetic, b, dev)?,
             j_x: Tensor::from_vec(flat(&|j, p| along(&j.d_actions, p, &fj)), (b, 3), dev)?,
@@ -166,14 +170,14 @@ fn terms(
     push(rate(&rows.j_x, &rows.j_v)?, weights.actions)?;
     if weights.frequencies > 0.0 {
         push(
-            along_stream(&rate(&rows.o_x, &rows.o_v)?, rows.stars)?,
+            along_stream(&rate(&rows.o_x, &rows.o_v)?, &rows.layout)?,
             weights.frequencies,
         )?;
     }
     if let (Some(phi), true) = (phi, weights.energy > 0.0) {
         let scale = spec.velocity_scale.powi(2);
         let e = (&rows.kinetic + (phi / scale)?)?.unsqueeze(1)?;
-        push(along_stream(&e, rows.stars)?, weights.energy)?;
+        push(along_stream(&e, &rows.layout)?, weights.energy)?;
     }
     if let Some(r) = symmetry {
         push(r, weights.symmetry)?;
@@ -189,8 +193,11 @@ fn inward(a: &Tensor, x: &Tensor) -> Result<Tensor> {
     (dot / (norms + 1e-300)?)? + 1.0
 }
 
-/// Deviations of `[B,k]` values from their stream means (streams of `stars` rows).
-fn along_stream(values: &Tensor, stars: usize) -> Result<Tensor> {
+/// Deviations of `[B,k]` values from their stream means.
+fn along_stream(values: &Tensor, layout: &StreamLayout) -> Result<Tensor> {
+    let Some(stars) = layout.uniform_stars() else {
+        return values - groups::expand(&groups::mean(values, layout)?, layout)?;
+    };
     let (b, k) = values.dims2()?;
     let per = values.reshape((b / stars, stars, k))?;
     per.broadcast_sub(&per.mean_keepdim(1)?)

@@ -128,7 +128,7 @@ fn epoch(
     state: &mut LoopState,
 ) -> Result<(f64, f64)> {
     let lr = learning_rate(cfg, state.epoch);
-    let streams = data.train.x.dim(0)? / data.train.stars;
+    let streams = data.train.layout.n_streams();
     let mut order: Vec<usize> = (0..streams).collect();
     order.shuffle(&mut Pcg64::seed_from_u64(
         cfg.seed.wrapping_add(state.epoch as u64),
@@ -153,15 +153,12 @@ fn epoch(
 
 /// The rows of streams `chunk` (indices into `rows`' streams).
 fn select(rows: &FieldRows, chunk: &[usize]) -> Result<FieldRows> {
-    let n = rows.stars;
-    let idx: Vec<u32> = chunk
-        .iter()
-        .flat_map(|&s| (s * n..(s + 1) * n).map(|r| r as u32))
-        .collect();
-    let idx = Tensor::from_vec(idx, chunk.len() * n, rows.x.device())?;
+    let idx: Vec<u32> = rows.layout.rows_of(chunk).into_iter().map(|r| r as u32).collect();
+    let count = idx.len();
+    let idx = Tensor::from_vec(idx, count, rows.x.device())?;
     let pick = |t: &Tensor| t.index_select(&idx, 0);
     Ok(FieldRows {
-        stars: n,
+        layout: rows.layout.select(chunk),
         x: pick(&rows.x)?,
         kinetic: pick(&rows.kinetic)?,
         j_x: pick(&rows.j_x)?,

@@ -10,6 +10,9 @@ use candle_core::{Result, Tensor};
 
 use actionfinder_integrators::actions::Flag;
 
+use crate::dataset::StreamLayout;
+
+use super::groups;
 use super::toy::{ToyPoints, ToyTensors};
 use super::transform::Nets;
 use super::Model;
@@ -67,6 +70,19 @@ pub fn solve(
     init: &[f64],
     rule: FixedPoint,
 ) -> Result<Solved> {
+    let layout = StreamLayout::uniform(init.len() / 3, group);
+    solve_streams(nets, theta, j_toy, &layout, init, rule)
+}
+
+/// [`solve`] with groups of rows as `layout` says (streams of any lengths).
+pub fn solve_streams(
+    nets: &Nets,
+    theta: &Tensor,
+    j_toy: &Tensor,
+    layout: &StreamLayout,
+    init: &[f64],
+    rule: FixedPoint,
+) -> Result<Solved> {
     let groups = init.len() / 3;
     let mut j = init.to_vec();
     let mut beta = vec![1.0; groups];
@@ -79,12 +95,12 @@ pub fn solve(
         if active.is_empty() {
             break;
         }
-        let (th, jt) = rows_of(theta, j_toy, &active, group, groups)?;
+        let (th, jt) = rows_of(theta, j_toy, &active, layout)?;
         let current: Vec<f64> = active
             .iter()
             .flat_map(|&g| j[3 * g..3 * g + 3].to_vec())
             .collect();
-        let target = update(nets, &th, &jt, group, &current)?;
+        let target = update(nets, &th, &jt, &layout.select(&active), &current)?;
         for (a, &g) in active.iter().enumerate() {
             let (jg, tg) = (&mut j[3 * g..3 * g + 3], &target[3 * a..3 * a + 3]);
             let r = (0..3).map(|k| (tg[k] - jg[k]).abs()).fold(0.0, f64::max);
@@ -116,17 +132,14 @@ fn rows_of(
     theta: &Tensor,
     j_toy: &Tensor,
     active: &[usize],
-    group: usize,
-    groups: usize,
+    layout: &StreamLayout,
 ) -> Result<(Tensor, Tensor)> {
-    if active.len() == groups {
+    if active.len() == layout.n_streams() {
         return Ok((theta.clone(), j_toy.clone()));
     }
-    let rows: Vec<u32> = active
-        .iter()
-        .flat_map(|&g| (g * group..(g + 1) * group).map(|r| r as u32))
-        .collect();
-    let index = Tensor::from_vec(rows, active.len() * group, theta.device())?;
+    let rows: Vec<u32> = layout.rows_of(active).into_iter().map(|r| r as u32).collect();
+    let count = rows.len();
+    let index = Tensor::from_vec(rows, count, theta.device())?;
     Ok((
         theta.contiguous()?.index_select(&index, 0)?,
         j_toy.contiguous()?.index_select(&index, 0)?,
@@ -134,19 +147,16 @@ fn rows_of(
 }
 
 /// `F(J') = mean_group(J_toy - dG/dtheta(theta, J'))` as `[G,3]` on the host.
-fn update(nets: &Nets, theta: &Tensor, j_toy: &Tensor, group: usize, j: &[f64]) -> Result<Vec<f64>> {
+fn update(nets: &Nets, theta: &Tensor, j_toy: &Tensor, layout: &StreamLayout, j: &[f64]) -> Result<Vec<f64>> {
     let groups = j.len() / 3;
-    let rows = expand(&Tensor::from_slice(j, (groups, 3), theta.device())?, group)?;
+    let rows = groups::expand(&Tensor::from_slice(j, (groups, 3), theta.device())?, layout)?;
     let (dg_dtheta, _) = nets.g_derivatives::<rand_pcg::Pcg64>(theta, &rows, None)?;
     let f = (j_toy - dg_dtheta)?;
-    f.reshape((groups, group, 3))?.mean(1)?.flatten_all()?.to_vec1()
+    groups::mean(&f, layout)?.flatten_all()?.to_vec1()
 }
 
 /// `[G,3]` per-group values repeated for each of the `group` rows: `[G*group, 3]`.
 pub fn expand(per_group: &Tensor, group: usize) -> Result<Tensor> {
-    let (groups, width) = per_group.dims2()?;
-    per_group
-        .unsqueeze(1)?
-        .broadcast_as((groups, group, width))?
-        .reshape((groups * group, width))
+    let (groups, _) = per_group.dims2()?;
+    groups::expand(per_group, &StreamLayout::uniform(groups, group))
 }

@@ -4,6 +4,7 @@
 //! `model.json` with the architecture, scales, toy, training history and trust settings).
 
 pub mod fixed_point;
+pub mod groups;
 pub mod jet;
 pub mod toy;
 pub mod transform;

@@ -5,15 +5,15 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
-use crate::dataset::StreamsDataset;
+use crate::dataset::{StreamLayout, StreamsDataset};
 
 /// The streams, split and scaled.
 pub struct TrainingData {
-    /// Points per stream.
-    pub stars: usize,
-    /// \[S,N,6\] all streams.
+    /// How the points divide into streams.
+    pub layout: StreamLayout,
+    /// \[P,6\] all streams.
     pub xv: Vec<f64>,
-    /// \[S,N\] times in Gyr, when the dataset has them.
+    /// \[P\] times in Gyr, when the dataset has them.
     pub t: Option<Vec<f64>>,
     /// Stream indices used for the gradient.
     pub train: Vec<usize>,
@@ -21,13 +21,16 @@ pub struct TrainingData {
     pub validation: Vec<usize>,
 }
 
-/// A batch of whole streams as flat rows.
+/// A batch of whole streams as flat rows. Streams may differ in length: `layout` says
+/// which rows are whose, and the loss ([`super::loss`]) averages each stream over its own.
 pub struct Batch {
     /// The streams, in order.
     pub streams: Vec<usize>,
-    /// \[b*N, 6\].
+    /// The streams' rows in the batch.
+    pub layout: StreamLayout,
+    /// \[B, 6\] (B = b*N for streams of N points).
     pub xv: Vec<f64>,
-    /// \[b*N\] times (Gyr), when known.
+    /// \[B\] times (Gyr), when known.
     pub t: Option<Vec<f64>>,
 }
 
@@ -63,7 +66,7 @@ impl TrainingData {
         validation.sort_unstable();
         train.sort_unstable();
         TrainingData {
-            stars: ds.n_stars(),
+            layout: ds.layout().clone(),
             xv: ds.xv.clone(),
             t: ds.t.clone(),
             train,
@@ -73,29 +76,24 @@ impl TrainingData {
 
     /// Number of streams.
     pub fn n_streams(&self) -> usize {
-        self.xv.len() / (6 * self.stars)
+        self.layout.n_streams()
     }
 
     /// Gather `streams` into a batch.
     pub fn batch(&self, streams: &[usize]) -> Batch {
-        let n = self.stars;
-        let xv = streams
-            .iter()
-            .flat_map(|&s| &self.xv[s * n * 6..(s + 1) * n * 6])
-            .copied()
-            .collect();
-        let t = self.t.as_ref().map(|t| {
-            streams
-                .iter()
-                .flat_map(|&s| &t[s * n..(s + 1) * n])
-                .copied()
-                .collect()
-        });
+        let xv = self.layout.gather(&self.xv, 6, streams);
+        let t = self.t.as_ref().map(|t| self.layout.gather(t, 1, streams));
         Batch {
             streams: streams.to_vec(),
+            layout: self.layout.select(streams),
             xv,
             t,
         }
+    }
+
+    /// The layout of the training streams' rows ([`train_rows`](Self::train_rows)).
+    pub fn train_layout(&self) -> StreamLayout {
+        self.layout.select(&self.train)
     }
 
     /// The rows of the training streams (for the toy's bound check).

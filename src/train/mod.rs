@@ -27,9 +27,10 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoints::Identity;
-use crate::dataset::StreamsDataset;
+use crate::dataset::{StreamLayout, StreamsDataset};
 use crate::lock::DirLock;
 use crate::model::fixed_point::{self, FixedPoint};
+use crate::model::groups;
 use crate::model::toy::{self, min_mass, BOUND_MARGIN};
 use crate::model::transform::{angle_inputs, Nets};
 use crate::model::{Model, ModelConfig, COMPONENT_SCALING_RATIO};
@@ -247,7 +248,7 @@ pub fn train(
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let _lock = DirLock::acquire(out)?;
     let identity = checkpoint::identity(ds, cfg)?;
-    let symmetry = symmetry::decide(cfg.axisymmetric, &ds.xv, ds.n_stars());
+    let symmetry = symmetry::decide_streams(cfg.axisymmetric, &ds.xv, ds.layout());
     log::info!("{symmetry}");
     let started = Instant::now();
     let mut run = match resume
@@ -327,7 +328,7 @@ fn net_specs(cfg: &TrainConfig, axisymmetric: bool) -> (MlpSpec, MlpSpec) {
 pub fn model_config(data: &TrainingData, cfg: &TrainConfig, axisymmetric: bool) -> Result<ModelConfig> {
     let (length_scale, velocity_scale) = data::scales(&data.xv);
     let (toy_m, toy_b) = match cfg.toy {
-        ToyChoice::Auto => toy::auto_toy(&data.train_rows(), data.stars),
+        ToyChoice::Auto => toy::auto_toy_streams(&data.train_rows(), &data.train_layout()),
         ToyChoice::Fixed { m, b } => (m, b),
     };
     if !(toy_m > 0.0 && toy_b > 0.0 && toy_m.is_finite() && toy_b.is_finite()) {
@@ -433,10 +434,9 @@ fn new_run(ds: &StreamsDataset, cfg: &TrainConfig, axisymmetric: bool, device: &
 pub(crate) fn refresh_streams(run: &mut Run) -> Result<()> {
     let (m, b) = (run.model.toy.m()?, run.model.toy.b()?);
     let pts = toy::evaluate(m, b, &run.data.xv, false);
-    let n = run.data.stars;
-    run.excluded = pts
-        .flags
-        .chunks(n)
+    let layout = &run.data.layout;
+    run.excluded = layout
+        .split(&pts.flags, 1)
         .map(|f| f.iter().any(|f| *f != Flag::Ok))
         .collect();
     let excluded = run.excluded.iter().filter(|&&e| e).count();
@@ -452,7 +452,7 @@ pub(crate) fn refresh_streams(run: &mut Run) -> Result<()> {
         .data
         .t
         .as_ref()
-        .map(|t| trust::stream_timing(&finder, &run.data.xv, t, n));
+        .map(|t| trust::stream_timing_streams(&finder, &run.data.xv, t, layout));
     Ok(())
 }
 
@@ -509,7 +509,7 @@ fn validate_epoch(run: &mut Run, cfg: &TrainConfig) -> Result<(f64, f64)> {
         let w = chunk.len() as f64;
         let (l, j2) = batch_forward(run, &nets, &batch, cfg, None)?;
         loss += w * l.to_scalar::<f64>()?;
-        spread += w * scale * loss::spread(&j2, run.data.stars, &unit)?.to_scalar::<f64>()?;
+        spread += w * scale * loss::spread_streams(&j2, &batch.layout, &unit)?.to_scalar::<f64>()?;
         rows += w;
     }
     Ok((loss / rows.max(1.0), spread / rows.max(1.0)))
@@ -524,7 +524,7 @@ fn batch_forward(
     cfg: &TrainConfig,
     dropout: Option<Dropout<'_, Pcg64>>,
 ) -> Result<(Tensor, Tensor)> {
-    let n = run.data.stars;
+    let layout = &batch.layout;
     let model = &run.model;
     let pts = model.toy.evaluate(&batch.xv)?;
     let toy = model
@@ -535,30 +535,31 @@ fn batch_forward(
         &batch.streams,
         &pts.values,
         model.config.action_scale(),
-        n,
+        layout,
     );
     let rule = TRAIN_FIXED_POINT;
-    let solved = fixed_point::solve(
+    let solved = fixed_point::solve_streams(
         &nets.detach(),
         &toy.angles.detach(),
         &toy.actions.detach(),
-        n,
+        layout,
         &init,
         rule,
     )?;
     for (i, &s) in batch.streams.iter().enumerate() {
         run.j_cache[3 * s..3 * s + 3].copy_from_slice(&solved.j_prime[3 * i..3 * i + 3]);
     }
-    let j_prime = fixed_point::expand(
+    let j_prime = groups::expand(
         &Tensor::from_slice(&solved.j_prime, (batch.streams.len(), 3), &model.device)?,
-        n,
+        layout,
     )?;
     let mapped = nets.map(&toy.angles, &toy.actions, &j_prime, dropout)?;
     let w = &nets.component_scales;
-    let mut total = (loss::spread(&mapped.j2, n, w)? + loss::negative_actions(&mapped.j2, w)?)?;
+    let mut total = (loss::spread_streams(&mapped.j2, layout, w)? + loss::negative_actions(&mapped.j2, w)?)?;
     if let (Some(t), Some(timing), true) = (&batch.t, &run.timing, cfg.time_weight > 0.0) {
         let usable: Vec<bool> = batch.streams.iter().map(|&s| timing[s].unwrappable()).collect();
-        total = (total + (loss::time_linearity(&mapped.theta2, t, &usable, n)? * cfg.time_weight)?)?;
+        let linearity = loss::time_linearity_streams(&mapped.theta2, t, &usable, layout)?;
+        total = (total + (linearity * cfg.time_weight)?)?;
     }
     if cfg.alpha1 > 0.0 {
         let zeros = toy.angles.zeros_like()?;
@@ -569,20 +570,24 @@ fn batch_forward(
 }
 
 /// `[b,3]` starting `J'` per stream: the cached value, else the stream mean of the toy
-/// actions (normalised).
-fn warm_start(cache: &[f64], streams: &[usize], toy_values: &[f64], scale: f64, n: usize) -> Vec<f64> {
+/// actions (normalised). `layout` is the batch's.
+fn warm_start(
+    cache: &[f64],
+    streams: &[usize],
+    toy_values: &[f64],
+    scale: f64,
+    layout: &StreamLayout,
+) -> Vec<f64> {
     let mut init = Vec::with_capacity(3 * streams.len());
-    for (i, &s) in streams.iter().enumerate() {
+    for ((i, &s), values) in streams.iter().enumerate().zip(layout.split(toy_values, 6)) {
         let cached = &cache[3 * s..3 * s + 3];
         if cached.iter().all(|x| x.is_finite()) {
             init.extend_from_slice(cached);
             continue;
         }
+        let n = layout.len(i);
         for k in 0..3 {
-            let sum: f64 = toy_values[6 * n * i..6 * n * (i + 1)]
-                .chunks_exact(6)
-                .map(|p| p[k])
-                .sum();
+            let sum: f64 = values.chunks_exact(6).map(|p| p[k]).sum();
             init.push(sum / (n as f64 * scale));
         }
     }

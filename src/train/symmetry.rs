@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dataset::StreamLayout;
+
 /// `--axisymmetric`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -35,7 +37,15 @@ pub struct SymmetryDecision {
 
 /// The decision for `asked` on the streams `xv` (`[S*stars, 6]`, row-major).
 pub fn decide(asked: Axisymmetry, xv: &[f64], stars: usize) -> SymmetryDecision {
-    let lz_variation = lz_variation(xv, stars);
+    decision(asked, lz_variation(xv, stars))
+}
+
+/// [`decide`] for streams laid out as `layout` says (`xv` `[P, 6]`).
+pub fn decide_streams(asked: Axisymmetry, xv: &[f64], layout: &StreamLayout) -> SymmetryDecision {
+    decision(asked, lz_variation_streams(xv, layout))
+}
+
+fn decision(asked: Axisymmetry, lz_variation: f64) -> SymmetryDecision {
     let axisymmetric = match asked {
         Axisymmetry::On => true,
         Axisymmetry::Off => false,
@@ -51,8 +61,17 @@ pub fn decide(asked: Axisymmetry, xv: &[f64], stars: usize) -> SymmetryDecision 
 /// The median over streams of `std(L_z) / mean(|L|)` along each stream, streams without
 /// angular momentum (or with non-finite points) left out; NaN when none is left.
 pub fn lz_variation(xv: &[f64], stars: usize) -> f64 {
-    let mut ratios: Vec<f64> = xv
-        .chunks_exact(6 * stars.max(1))
+    lz_variation_streams(
+        xv,
+        &StreamLayout::uniform(xv.len() / (6 * stars.max(1)), stars.max(1)),
+    )
+}
+
+/// [`lz_variation`] for streams laid out as `layout` says.
+pub fn lz_variation_streams(xv: &[f64], layout: &StreamLayout) -> f64 {
+    let mut ratios: Vec<f64> = layout
+        .split(xv, 6)
+        .filter(|stream| !stream.is_empty())
         .filter_map(stream_variation)
         .collect();
     if ratios.is_empty() {

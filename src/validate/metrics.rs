@@ -10,6 +10,8 @@ use std::f64::consts::PI;
 
 use serde::Serialize;
 
+use crate::dataset::StreamLayout;
+
 /// Errors of recovered actions against the true ones over a set of points.
 ///
 /// With dJ_k = J_k - J_k,true over the points compared:
@@ -352,12 +354,22 @@ fn stream_deviation(stream: &[f64]) -> [f64; 3] {
 
 /// [`Spread`] of `actions` (\[S,N,3\]) over the streams in `select` (one per stream).
 pub fn stream_spread(actions: &[f64], n_stars: usize, select: &[bool]) -> Spread {
-    let row = 3 * n_stars;
+    let layout = StreamLayout::uniform(select.len(), n_stars);
+    stream_spread_streams(actions, &layout, select)
+}
+
+/// [`stream_spread`] for streams laid out as `layout` says (`[P,3]` actions), each over its
+/// own points; streams of fewer than two points are left out (they conserve trivially).
+pub fn stream_spread_streams(actions: &[f64], layout: &StreamLayout, select: &[bool]) -> Spread {
+    let ragged = layout.is_ragged();
     let used: Vec<[f64; 3]> = select
         .iter()
         .enumerate()
-        .filter(|&(_, &keep)| keep && n_stars > 0)
-        .map(|(s, _)| &actions[s * row..(s + 1) * row])
+        .filter(|&(s, &keep)| keep && layout.len(s) > 0 && !(ragged && layout.len(s) < 2))
+        .map(|(s, _)| {
+            let rows = layout.rows(s);
+            &actions[3 * rows.start..3 * rows.end]
+        })
         .filter(|stream| stream.iter().all(|v| v.is_finite()))
         .map(stream_deviation)
         .collect();

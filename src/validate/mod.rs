@@ -2,9 +2,10 @@
 //!
 //! Catalog rows are the dataset's points in order: a dataset of S streams x N points gives
 //! n = S*N rows in stream-major order (row = s*N + i), `/particles/stream` (when present)
-//! equals row / N, and `/particles/xv` equals `/streams/xv`; a catalog of whole streams
-//! named by `/particles/stream` (`apply --subset validation`) is judged against those
-//! streams. Anything else is refused.
+//! equals row / N, and `/particles/xv` equals `/streams/xv`; streams of different lengths
+//! (`/streams/offsets`) give their P points the same way, stream `s` on rows
+//! `offsets[s]..offsets[s+1]`. A catalog of whole streams named by `/particles/stream`
+//! (`apply --subset validation`) is judged against those streams. Anything else is refused.
 //!
 //! [`validate`] computes, per component (r, z, phi) and overall:
 //! * actions against `/truth/actions`: mean |dJ| (kpc km/s), mean |dJ| / mean |J_true| and
@@ -18,8 +19,9 @@
 //!   median(Phi - Phi_true)), `frequencies` against `/truth/frequencies` (|dOmega_k| /
 //!   |Omega_k,true| per component);
 //! * the same action errors for every `/baseline/<name>_actions` of the truth file;
-//! * conservation: mean over streams of mean_i |J - mean_stream J| ([`Spread`]) for the
-//!   catalog, each baseline and the truth itself (the sanity row, zero for exact truth).
+//! * conservation: mean over streams of mean_i |J - mean_stream J| ([`Spread`]), each stream
+//!   over its own points (streams of one point left out), for the catalog, each baseline
+//!   and the truth itself (the sanity row, zero for exact truth).
 //!
 //! Each over all points with values and over the trusted ones. `/particles/flag` 0 = ok,
 //! [`FLAG_UNTRUSTED`] = values written but not trusted, any other value = no values (NaN).
@@ -40,7 +42,7 @@ use actionfinder_snapshots::h5::{Attr, H5Error};
 use serde::Serialize;
 
 use crate::catalog::Catalog;
-use crate::dataset::StreamsDataset;
+use crate::dataset::{StreamLayout, StreamsDataset};
 use crate::output::{self, Existing};
 pub use history::{read_history, Epoch, History};
 pub use metrics::{
@@ -134,12 +136,15 @@ pub struct FieldErrors {
 /// errors relative (directions in degrees, the potential offset in (km/s)^2).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
-    /// Catalog rows = S * N.
+    /// Catalog rows = S * N (P when streams differ in length).
     pub points: usize,
     /// Streams S of the truth dataset.
     pub n_streams: usize,
-    /// Points per stream N.
+    /// Points per stream N (the longest stream's when they differ in length).
     pub n_stars: usize,
+    /// The fewest and the most points of a stream, when streams differ in length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_lengths: Option<[usize; 2]>,
     /// The catalog's root attribute `method`, when it has one.
     pub method: Option<String>,
     pub flags: FlagCounts,
@@ -248,26 +253,54 @@ fn subsets<T>(all: &[bool], trusted: &[bool], f: impl Fn(&[bool]) -> T) -> Subse
     }
 }
 
-/// Per stream of `n_stars` points: whether every point is in `points`.
-fn whole_streams(points: &[bool], n_stars: usize) -> Vec<bool> {
-    points
-        .chunks(n_stars.max(1))
-        .map(|c| c.iter().all(|&p| p))
-        .collect()
+/// Per stream: whether every point is in `points`.
+fn whole_streams(points: &[bool], layout: &StreamLayout) -> Vec<bool> {
+    if let Some(n_stars) = layout.uniform_stars() {
+        return points
+            .chunks(n_stars.max(1))
+            .map(|c| c.iter().all(|&p| p))
+            .collect();
+    }
+    layout.split(points, 1).map(|c| c.iter().all(|&p| p)).collect()
 }
 
 /// The streams a catalog of fewer rows than the dataset holds (e.g. `apply --subset
 /// validation`): whole streams of N rows each, named by `/particles/stream`. `None` when the
 /// catalog is not such a subset (then [`check_rows`] judges it as the whole dataset).
 fn streams_subset(catalog: &Catalog, truth: &StreamsDataset) -> Option<Vec<usize>> {
-    let (s, n) = (truth.n_streams(), truth.n_stars());
     let stream = catalog.stream.as_ref()?;
+    if truth.layout().is_ragged() {
+        return ragged_subset(stream, truth.layout());
+    }
+    let (s, n) = (truth.n_streams(), truth.n_stars());
     if catalog.len() == s * n || n == 0 || stream.len() % n != 0 {
         return None;
     }
     let ids: Vec<usize> = stream.chunks(n).map(|c| c[0] as usize).collect();
     let whole = stream.chunks(n).all(|c| c.iter().all(|&x| x == c[0])) && ids.iter().all(|&k| k < s);
     whole.then_some(ids)
+}
+
+/// [`streams_subset`] for streams of different lengths: runs of one stream index, each as
+/// long as that stream, fewer rows than the dataset.
+fn ragged_subset(stream: &[u64], layout: &StreamLayout) -> Option<Vec<usize>> {
+    if stream.len() == layout.n_points() {
+        return None;
+    }
+    let mut ids = Vec::new();
+    let mut row = 0;
+    while row < stream.len() {
+        let s = usize::try_from(stream[row])
+            .ok()
+            .filter(|&s| s < layout.n_streams())?;
+        let end = row + layout.len(s);
+        if end > stream.len() || stream[row..end].iter().any(|&x| x != stream[row]) {
+            return None;
+        }
+        ids.push(s);
+        row = end;
+    }
+    Some(ids)
 }
 
 /// The truth of the catalog's rows: the streams a subset catalog names by
@@ -281,6 +314,9 @@ pub fn matched_truth<'a>(catalog: &Catalog, truth: &'a StreamsDataset) -> Cow<'a
 
 /// Checks that the catalog's rows are the dataset's points, in stream-major order.
 fn check_rows(catalog: &Catalog, truth: &StreamsDataset, subset: bool) -> Result<(), ValidateError> {
+    if truth.layout().is_ragged() {
+        return check_ragged_rows(catalog, truth, subset);
+    }
     let (s, n) = (truth.n_streams(), truth.n_stars());
     if catalog.len() != s * n {
         return Err(ValidateError::Rows(format!(
@@ -308,6 +344,41 @@ fn check_rows(catalog: &Catalog, truth: &StreamsDataset, subset: bool) -> Result
             k / 6,
             k / 6 / n.max(1),
             (k / 6) % n.max(1),
+            k % 6 + 1,
+            catalog.xv[k],
+            truth.xv[k]
+        )));
+    }
+    Ok(())
+}
+
+/// [`check_rows`] for streams of different lengths.
+fn check_ragged_rows(catalog: &Catalog, truth: &StreamsDataset, subset: bool) -> Result<(), ValidateError> {
+    let layout = truth.layout();
+    if catalog.len() != layout.n_points() {
+        return Err(ValidateError::Rows(format!(
+            "the catalog has {} rows, the truth dataset {} \
+             (a catalog of a streams dataset has one row per point, stream-major)",
+            catalog.len(),
+            layout.describe()
+        )));
+    }
+    if let Some(stream) = catalog.stream.as_ref().filter(|_| !subset) {
+        let of_rows = layout.stream_of_rows();
+        if let Some(row) = (0..stream.len()).find(|&r| stream[r] != of_rows[r] as u64) {
+            return Err(ValidateError::Rows(format!(
+                "/particles/stream of row {row} is {}, expected {} (rows in stream-major order, \
+                 stream s on rows offsets[s]..offsets[s+1] of /streams/offsets)",
+                stream[row], of_rows[row]
+            )));
+        }
+    }
+    let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()));
+    if let Some(k) = (0..catalog.xv.len()).find(|&k| !same(catalog.xv[k], truth.xv[k])) {
+        let (s, i) = layout.locate(k / 6);
+        return Err(ValidateError::Rows(format!(
+            "/particles/xv of row {} is not /streams/xv of stream {s}, point {i} (value {} of 6: {} against {})",
+            k / 6,
             k % 6 + 1,
             catalog.xv[k],
             truth.xv[k]
@@ -359,6 +430,10 @@ fn missing_parts(catalog: &Catalog, truth: &StreamsDataset) -> Result<Vec<String
     note(
         truth.n_stars() < 2,
         "streams of fewer than two points: no conservation along streams",
+    );
+    note(
+        truth.n_stars() >= 2 && truth.layout().length_range().0 < 2,
+        "some streams have one point: left out of the conservation along streams",
     );
     missing.extend(missing_field(catalog, truth));
     Ok(missing)
@@ -430,6 +505,10 @@ pub fn validate(catalog: &Catalog, truth: &StreamsDataset) -> Result<Report, Val
         points: n,
         n_streams: truth.n_streams(),
         n_stars: truth.n_stars(),
+        stream_lengths: truth.layout().is_ragged().then(|| {
+            let (min, max) = truth.layout().length_range();
+            [min, max]
+        }),
         method: catalog
             .attrs
             .extra
@@ -449,16 +528,18 @@ pub fn validate(catalog: &Catalog, truth: &StreamsDataset) -> Result<Report, Val
 
 /// Spread along streams of the catalog's actions, each baseline's and the truth's.
 fn conservation(catalog: &Catalog, truth: &StreamsDataset, sel: &Selection) -> Vec<Named<Spread>> {
-    let stars = truth.n_stars();
-    if stars < 2 {
+    let layout = truth.layout();
+    if truth.n_stars() < 2 {
         return Vec::new();
     }
-    let usable = whole_streams(&sel.usable, stars);
-    let trusted = whole_streams(&sel.trusted, stars);
+    let usable = whole_streams(&sel.usable, layout);
+    let trusted = whole_streams(&sel.trusted, layout);
     let every = vec![true; truth.n_streams()];
     let row = |name: &str, actions: &[f64], all: &[bool]| Named {
         name: name.to_string(),
-        value: subsets(all, &trusted, |s| metrics::stream_spread(actions, stars, s)),
+        value: subsets(all, &trusted, |s| {
+            metrics::stream_spread_streams(actions, layout, s)
+        }),
     };
     let mut rows = Vec::new();
     if let Some(a) = catalog.column("actions") {

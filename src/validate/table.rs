@@ -241,11 +241,18 @@ impl Display for Report {
             .method
             .as_deref()
             .map_or(String::new(), |m| format!(", method {m}"));
-        writeln!(
-            f,
-            "{} points ({} streams x {} points){method}",
-            self.points, self.n_streams, self.n_stars
-        )?;
+        match self.stream_lengths {
+            None => writeln!(
+                f,
+                "{} points ({} streams x {} points){method}",
+                self.points, self.n_streams, self.n_stars
+            )?,
+            Some([min, max]) => writeln!(
+                f,
+                "{} points ({} streams of {min} to {max} points){method}",
+                self.points, self.n_streams
+            )?,
+        }
         writeln!(f, "flags: {}", self.flags)?;
         if self.actions.is_some() || !self.baselines.is_empty() {
             header(
