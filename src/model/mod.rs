@@ -7,6 +7,7 @@ pub mod fixed_point;
 pub mod groups;
 pub mod jet;
 pub mod toy;
+pub mod toy_choice;
 pub mod transform;
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,6 @@ use actionfinder_integrators::actions::{Flag, IsochroneFinder};
 use actionfinder_integrators::units::G;
 use candle_core::{Device, Result, Tensor, Var};
 
-use crate::dataset::StreamLayout;
 use rayon::prelude::*;
 
 /// Margin kept between the toy mass and the smallest mass that binds every point.
@@ -176,58 +175,4 @@ impl Toy {
         self.log_m.set(&Tensor::new(floor.ln(), self.log_m.device())?)?;
         Ok(true)
     }
-}
-
-/// Pick a toy from the data: on a grid of `b` (around the median radius) and `M` (from the
-/// binding mass up), the pair whose toy actions vary least along the streams (median over
-/// streams of the relative spread). `xv` holds `streams` streams of `stars` rows of 6.
-pub fn auto_toy(xv: &[f64], stars: usize) -> (f64, f64) {
-    auto_toy_streams(
-        xv,
-        &StreamLayout::uniform(xv.len() / (6 * stars.max(1)), stars.max(1)),
-    )
-}
-
-/// [`auto_toy`] for streams laid out as `layout` says (`xv` `[P, 6]`).
-pub fn auto_toy_streams(xv: &[f64], layout: &StreamLayout) -> (f64, f64) {
-    let mut radii: Vec<f64> = xv
-        .chunks_exact(6)
-        .map(|p| (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt())
-        .collect();
-    radii.sort_by(f64::total_cmp);
-    let r_med = radii.get(radii.len() / 2).copied().unwrap_or(1.0).max(1e-12);
-    let mut best = (f64::INFINITY, 0.0, 0.0);
-    for i in 0..13 {
-        let b = r_med * 2f64.powf(-3.0 + 0.5 * i as f64);
-        let m0 = BOUND_MARGIN * min_mass(xv, b);
-        for k in 0..12 {
-            let m = m0 * 2f64.powf(0.5 * k as f64);
-            let score = stream_spread(&evaluate(m, b, xv, false).values, layout);
-            if score < best.0 {
-                best = (score, m, b);
-            }
-        }
-    }
-    (best.1, best.2)
-}
-
-/// Median over streams of `sum_k mean|J_k - <J_k>| / sum_k |<J_k>|` (toy actions).
-fn stream_spread(values: &[f64], layout: &StreamLayout) -> f64 {
-    let mut spreads: Vec<f64> = layout
-        .split(values, 6)
-        .map(|stream| {
-            let stars = stream.len() / 6;
-            let mean: [f64; 3] =
-                std::array::from_fn(|k| stream.chunks_exact(6).map(|p| p[k]).sum::<f64>() / stars as f64);
-            let dev: f64 = stream
-                .chunks_exact(6)
-                .map(|p| (0..3).map(|k| (p[k] - mean[k]).abs()).sum::<f64>())
-                .sum::<f64>()
-                / stars as f64;
-            dev / mean.iter().map(|m| m.abs()).sum::<f64>().max(1e-300)
-        })
-        .map(|s| if s.is_finite() { s } else { f64::INFINITY })
-        .collect();
-    spreads.sort_by(f64::total_cmp);
-    spreads.get(spreads.len() / 2).copied().unwrap_or(f64::INFINITY)
 }

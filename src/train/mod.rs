@@ -328,7 +328,9 @@ fn net_specs(cfg: &TrainConfig, axisymmetric: bool) -> (MlpSpec, MlpSpec) {
 pub fn model_config(data: &TrainingData, cfg: &TrainConfig, axisymmetric: bool) -> Result<ModelConfig> {
     let (length_scale, velocity_scale) = data::scales(&data.xv);
     let (toy_m, toy_b) = match cfg.toy {
-        ToyChoice::Auto => toy::auto_toy_streams(&data.train_rows(), &data.train_layout()),
+        ToyChoice::Auto => {
+            crate::model::toy_choice::auto_toy_streams(&data.train_rows(), &data.train_layout())
+        }
         ToyChoice::Fixed { m, b } => (m, b),
     };
     if !(toy_m > 0.0 && toy_b > 0.0 && toy_m.is_finite() && toy_b.is_finite()) {
