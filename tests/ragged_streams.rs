@@ -139,7 +139,7 @@ fn selecting_ragged_streams_keeps_their_points() {
     );
 }
 
-/// The uniform file exactly as the project has always written it, built by hand.
+/// The uniform layout of docs/design.md, built by hand dataset by dataset.
 fn uniform_by_hand(ds: &StreamsDataset, path: &Path) {
     let (s, n) = (ds.n_streams(), ds.n_stars());
     let t = &ds.truth;
@@ -217,7 +217,7 @@ fn streams_of_equal_length_are_written_uniform_byte_for_byte() {
     assert_eq!(f.shape("/truth/potential").unwrap(), [3, 3]);
     assert!(
         std::fs::read(&ours).unwrap() == std::fs::read(&by_hand).unwrap(),
-        "the uniform file differs from the layout written before streams could differ in length"
+        "the uniform file differs from the documented uniform layout"
     );
     same_bits(&StreamsDataset::read(&ours).unwrap(), &ds);
 }

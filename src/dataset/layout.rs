@@ -6,7 +6,7 @@
 //! `offsets[S] = P`, the number of points. A uniform layout is the special case
 //! `offsets[s] = s N`; a layout is only ever ragged when its streams do differ in length
 //! ([`StreamLayout::from_offsets`] makes equal lengths uniform), so that a dataset of equal
-//! streams is held, digested and written exactly as before.
+//! streams is held, digested and written exactly as a uniform one.
 
 use std::ops::Range;
 

@@ -2,8 +2,8 @@
 //! after the other), and per-stream values spread back over their rows, as tensor ops that
 //! carry gradients.
 //!
-//! Streams of one length are reshaped to `[G,N,k]` (the paths training has always taken, so
-//! uniform data give the same numbers to the last bit); streams of different lengths are
+//! Streams of one length are reshaped to `[G,N,k]` (so that uniform data give the numbers of a
+//! plain reshape, to the last bit); streams of different lengths are
 //! summed with `index_add` over each row's stream index and spread back with
 //! `index_select`, so no stream is padded and none sees another's values.
 

@@ -3,7 +3,7 @@
 //!
 //! Streams may differ in length within a batch. Each per-stream term is a mean over that
 //! stream's own points, and the batch's value the mean over its streams (for streams of one
-//! length this is the plain mean over all points, as it always was). Mixed lengths are
+//! length this is the plain mean over all points, computed as such). Mixed lengths are
 //! handled by per-stream sums over each row's stream index ([`groups`]) rather than by
 //! padding with masks or by batching streams of one length together: padding wastes work
 //! on rows that are thrown away, and grouping by length would make every batch hold one

@@ -365,11 +365,13 @@ fn check_ragged_rows(catalog: &Catalog, truth: &StreamsDataset, subset: bool) ->
     }
     if let Some(stream) = catalog.stream.as_ref().filter(|_| !subset) {
         let of_rows = layout.stream_of_rows();
-        if let Some(row) = (0..stream.len()).find(|&r| stream[r] != of_rows[r] as u64) {
+        let expected = |r: usize| of_rows.get(r).map(|&s| s as u64);
+        if let Some(row) = (0..stream.len()).find(|&r| expected(r) != Some(stream[r])) {
             return Err(ValidateError::Rows(format!(
                 "/particles/stream of row {row} is {}, expected {} (rows in stream-major order, \
                  stream s on rows offsets[s]..offsets[s+1] of /streams/offsets)",
-                stream[row], of_rows[row]
+                stream[row],
+                expected(row).map_or_else(|| "no row".into(), |s| s.to_string())
             )));
         }
     }
