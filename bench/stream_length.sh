@@ -13,6 +13,8 @@
 # their mean (kpc km/s), beside the Staeckel fudge (`actions --method staeckel`) on the same
 # points. J_phi is L_z exactly wherever the map is axisymmetric (decided from the data), so
 # its error is ~0 and the overall mean is a third of J_r + J_z.
+# POTENTIAL names another potential (e.g. mw2014: the toy family does not hold it, so the
+# networks carry the difference; in the isochrone the automatic toy finds the potential).
 # Usage: bash bench/stream_length.sh [EPOCHS] [OUT_DIR]    (EPOCHS 300: about 15 min on 2 cores)
 # Needs python3 with h5py for the ragged cut (bench/.venv has it, else `pip install h5py`);
 # PYTHON names another interpreter, ACTIONFINDER another binary (default: this checkout's
@@ -25,7 +27,7 @@ EPOCHS=${1:-300}
 TRAIN_SEED=${TRAIN_SEED:-1}
 read -r -a TRAIN_ARGS <<<"${TRAIN_ARGS:-}"
 OUT=${2:-$(mktemp -d)}
-PYTHON=${PYTHON:-$([ -x bench/.venv/bin/python ] && echo bench/.venv/bin/python || echo python3)}
+PYTHON=${PYTHON:-$([ -x bench/.venv/bin/python ] && echo "$PWD/bench/.venv/bin/python" || echo python3)}
 "$PYTHON" -c "import h5py" || { echo "needs h5py for $PYTHON (pip install h5py)" >&2; exit 1; }
 if [ -n "${ACTIONFINDER:-}" ]; then
   bin=$(realpath "$ACTIONFINDER")
@@ -33,7 +35,7 @@ else
   cargo build --release --quiet
   bin=$PWD/target/release/actionfinder
 fi
-POT=isochrone:M=3.334e11,b=5
+POT=${POTENTIAL:-isochrone:M=3.334e11,b=5}
 mkdir -p "$OUT"
 cd "$OUT"
 

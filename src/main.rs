@@ -13,6 +13,8 @@ fn main() -> std::process::ExitCode {
         std::env::set_var("CANDLE_NUM_THREADS", "1");
     }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    #[cfg(unix)]
+    quiet_broken_pipe();
     remove_partial_files_on_signal();
     let cli = actionfinder::cli::Cli::parse();
     match actionfinder::cli::run(cli) {
@@ -21,6 +23,17 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Writing to a closed pipe (`actionfinder validate ... | head`) ends the process quietly, as
+/// Unix tools do, instead of a panic in `println!` (the Rust runtime ignores SIGPIPE).
+#[cfg(unix)]
+fn quiet_broken_pipe() {
+    // SAFETY: called once at the start of main, before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
