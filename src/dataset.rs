@@ -129,7 +129,7 @@ impl fmt::Display for InvalidPart {
 impl std::error::Error for InvalidPart {}
 
 /// Units and component order of each dataset: (path, unit, component order).
-const LAYOUT: [(&str, &str, Option<&str>); 8] = [
+pub const LAYOUT: [(&str, &str, Option<&str>); 8] = [
     (
         "/streams/xv",
         "kpc (x,y,z), km/s (vx,vy,vz)",

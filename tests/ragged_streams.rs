@@ -159,20 +159,9 @@ fn uniform_by_hand(ds: &StreamsDataset, path: &Path) {
     }
     w.dataset("/truth/potential", t.potential.as_ref().unwrap(), &[s, n]);
     w.dataset("/baseline/staeckel_actions", &ds.baselines["staeckel"], &three);
-    for (path, unit, order) in [
-        (
-            "/streams/xv",
-            "kpc (x,y,z), km/s (vx,vy,vz)",
-            Some("x,y,z,vx,vy,vz"),
-        ),
-        ("/streams/t", "Gyr", None),
-        ("/truth/actions", "kpc km/s", Some("r,z,phi")),
-        ("/truth/angles", "rad", Some("r,z,phi")),
-        ("/truth/frequencies", "km/s/kpc", Some("r,z,phi")),
-        ("/truth/acceleration", "(km/s)^2/kpc", Some("x,y,z")),
-        ("/truth/potential", "(km/s)^2", None),
-        ("/baseline/staeckel_actions", "kpc km/s", Some("r,z,phi")),
-    ] {
+    for (path, unit, order) in actionfinder::dataset::LAYOUT {
+        let path = path.replace('*', "staeckel");
+        let path = path.as_str();
         w.attr(path, "unit", unit);
         if let Some(order) = order {
             w.attr(path, "component_order", order);
