@@ -145,7 +145,7 @@ pub const LAYOUT: [(&str, &str, Option<&str>); 8] = [
 ];
 
 /// Root unit attributes we write, and accept on reading when they say the same thing.
-const ROOT_UNITS: [(&str, &str); 9] = [
+pub const ROOT_UNITS: [(&str, &str); 9] = [
     ("length_unit", "kpc"),
     ("velocity_unit", "km/s"),
     ("mass_unit", "Msun"),

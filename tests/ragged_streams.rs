@@ -175,17 +175,7 @@ fn uniform_by_hand(ds: &StreamsDataset, path: &Path) {
         .attr("/", "component_order", "r,z,phi")
         .attr("/", "G", 4.300917270e-6)
         .attr("/", "seed", 3u64);
-    for (name, unit) in [
-        ("length_unit", "kpc"),
-        ("velocity_unit", "km/s"),
-        ("mass_unit", "Msun"),
-        ("time_unit", "Gyr"),
-        ("action_unit", "kpc km/s"),
-        ("angle_unit", "rad"),
-        ("frequency_unit", "km/s/kpc"),
-        ("acceleration_unit", "(km/s)^2/kpc"),
-        ("potential_unit", "(km/s)^2"),
-    ] {
+    for (name, unit) in actionfinder::dataset::ROOT_UNITS {
         w.attr("/", name, unit);
     }
     w.attr("/", "n_streams", s as u64).attr("/", "n_stars", n as u64);
