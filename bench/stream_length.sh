@@ -13,8 +13,9 @@
 # their mean (kpc km/s), beside the Staeckel fudge (`actions --method staeckel`) on the same
 # points. J_phi is L_z exactly wherever the map is axisymmetric (decided from the data), so
 # its error is ~0 and the overall mean is a third of J_r + J_z.
-# POTENTIAL names another potential (e.g. mw2014: the toy family does not hold it, so the
-# networks carry the difference; in the isochrone the automatic toy finds the potential).
+# POTENTIAL names another potential with exact truth (e.g. hernquist:M=1e12,a=10: spherical,
+# truth by quadrature, outside the toy family, so the networks carry the difference; in the
+# isochrone the automatic toy finds the potential itself).
 # Usage: bash bench/stream_length.sh [EPOCHS] [OUT_DIR]    (EPOCHS 300: about 15 min on 2 cores)
 # Needs python3 with h5py for the ragged cut (bench/.venv has it, else `pip install h5py`);
 # PYTHON names another interpreter, ACTIONFINDER another binary (default: this checkout's
