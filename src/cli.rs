@@ -732,7 +732,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "cpu")]
     pub device: String,
     /// Continue from the checkpoint in --out (only --epochs, --checkpoint-every,
-    /// --stop-after and --device may differ from the run's).
+    /// --stop-after, --time-limit and --device may differ from the run's).
     #[arg(long)]
     pub resume: bool,
     /// Replace an existing model directory.
