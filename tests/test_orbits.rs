@@ -111,21 +111,27 @@ fn given_orbits_are_reproduced_from_flags_and_from_a_file() {
     assert_streams_follow(&ds, &starts);
 }
 
-#[test]
-fn even_times_are_equally_spaced_from_the_initial_condition() {
-    let dir = tempfile::tempdir().unwrap();
+/// The four built-in test orbits, `stars` points each at equal intervals over `duration` Gyr.
+fn even_test_orbits(stars: usize, duration: &str, out: &Path) -> StreamsDataset {
+    let stars = stars.to_string();
     let args = [
         "--recipe",
         "test-orbits",
         "--streams",
         "4",
         "--stars",
-        "101",
+        &stars,
         "--even-times",
         "--duration",
-        "2",
+        duration,
     ];
-    let ds = generate(&args, &dir.path().join("even.h5"));
+    generate(&args, out)
+}
+
+#[test]
+fn even_times_are_equally_spaced_from_the_initial_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = even_test_orbits(101, "2", &dir.path().join("even.h5"));
     assert!(
         ds.attrs.potential.starts_with("power-cutoff"),
         "{}",
@@ -161,18 +167,7 @@ fn shape(ds: &StreamsDataset, s: usize) -> [f64; 5] {
 #[test]
 fn test_orbits_have_the_documented_shapes() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--recipe",
-        "test-orbits",
-        "--streams",
-        "4",
-        "--stars",
-        "4000",
-        "--even-times",
-        "--duration",
-        "9.7769",
-    ];
-    let ds = generate(&args, &dir.path().join("test_orbits.h5"));
+    let ds = even_test_orbits(4000, "9.7769", &dir.path().join("test_orbits.h5"));
     // Pericentre, apocentre, z_max (kpc) as docs/test-orbits.md states them, and Sanders &
     // Binney (2016)'s J_r, J_z (kpc km/s) that the initial conditions were set to give.
     let documented = [
