@@ -8,6 +8,7 @@
 #                                      fewer for larger sets: 20 x 1024 / S, at least 2)
 #   OUT=DIR      results folder (default bench/out/paper, or bench/out/paper-quick with QUICK=1)
 #   STOP_AFTER=N each training stops after N epochs in this session; rerun to continue it
+#   AF=BINARY    run this actionfinder binary instead of building target/release/actionfinder
 #
 # isochrone: §6.1, AGAMA isochrone halo (1024 streams), toy exact and M and b both -10%, +10%,
 #            +20% (the paper scales both); actions and angles on 1024 unseen orbits of the
@@ -57,8 +58,10 @@ for r in "${rows[@]}"; do
   *) echo "unknown row $r (isochrone, halo, disk, orbits, plummer)" >&2; exit 2 ;;
   esac
 done
-cargo build --release --quiet
-AF=$PWD/target/release/actionfinder
+if [ -z "${AF:-}" ]; then
+  cargo build --release --quiet
+  AF=$PWD/target/release/actionfinder
+fi
 D=$PWD/tests/data
 if python3 -c 'import h5py, numpy' 2>/dev/null; then
   PY=python3
