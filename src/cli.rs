@@ -674,12 +674,13 @@ pub struct TrainArgs {
     /// over --epochs).
     #[arg(long, value_enum, default_value = "plateau")]
     pub schedule: crate::train::Schedule,
-    /// Epochs without a better validation loss before the plateau schedule halves the rate
-    /// (at least: a tenth of the epochs run so far when that is longer).
+    /// Stretch of epochs over which the plateau schedule takes the median validation loss:
+    /// the rate halves when a stretch's median is not 0.1% below the one before (at least a
+    /// twentieth of the epochs run so far when that is longer).
     #[arg(long, default_value_t = 10)]
     pub plateau_patience: usize,
-    /// Optimizer steps without a better validation loss before the plateau schedule halves
-    /// the rate, at least (a small dataset takes one step per epoch).
+    /// Optimizer steps in a stretch of the plateau schedule, at least (a small dataset takes
+    /// one step per epoch).
     #[arg(long, default_value_t = crate::train::schedule::MIN_STEPS)]
     pub plateau_min_steps: usize,
     /// Streams per mini-batch.

@@ -71,12 +71,11 @@ pub struct TrainConfig {
     /// epoch.
     pub final_learning_rate: f64,
     pub schedule: Schedule,
-    /// Epochs without a better validation loss before the plateau schedule halves the rate
+    /// Epochs in a stretch over which the plateau schedule takes the median validation loss
     /// (at least; see [`schedule`]).
     pub plateau_patience: usize,
-    /// Optimizer steps without a better validation loss before the plateau schedule halves
-    /// the rate, at least (so a small dataset, one step per epoch, waits as long in steps as
-    /// a large one).
+    /// Optimizer steps in a stretch of the plateau schedule, at least (so a small dataset, one
+    /// step per epoch, waits as long in steps as a large one).
     pub plateau_min_steps: usize,
     /// Streams per mini-batch.
     pub batch_streams: usize,

@@ -1,11 +1,15 @@
 //! The learning rate over a run, and why a run stops.
 //!
 //! `plateau` (the default) suits an open-ended run: the rate stays at `--lr` while the
-//! validation loss improves, halves after a stretch of epochs without a better one by
-//! [`MARGIN`] (the stretch is the longest of `--plateau-patience` epochs, a tenth of the
-//! epochs run so far, so a long run waits longer, and `--plateau-min-steps` optimizer steps,
-//! so a small dataset, one step per epoch, waits as long in steps as a large one), and the
-//! run stops once the rate has fallen below the final rate. `cosine` decays from `--lr` to the final rate over `--epochs`.
+//! validation loss falls, and halves once the median validation loss over a stretch of
+//! epochs is not below the median over the stretch before it by [`MARGIN`]. The stretch is
+//! the longest of `--plateau-patience` epochs, a twentieth of the epochs run so far (a long
+//! run waits longer) and `--plateau-min-steps` optimizer steps (a small dataset, one step per
+//! epoch, waits as long in steps as a large one). Stretches, not the best single epoch,
+//! decide: the validation loss jumps from epoch to epoch by more than it falls in one, so a
+//! single lucky epoch would set a mark that the next stretch misses while still improving.
+//! The run stops once the rate has fallen below the final rate. `cosine` decays from `--lr`
+//! to the final rate over `--epochs`.
 
 use std::fmt;
 
@@ -23,28 +27,27 @@ pub enum Schedule {
     Cosine,
 }
 
-/// Relative margin by which a validation loss must beat the reference to count as better
-/// for the plateau schedule. Measured on the AGAMA Milky-Way halo set of 256 streams: 1%
-/// stopped after 263 epochs with a held-out mean action error of 19.8 kpc km/s; 0.1% ran
-/// to the 2000-epoch ceiling and reached 7.6.
+/// Relative margin by which the median validation loss of a stretch must fall below that of
+/// the stretch before it for the plateau schedule to keep the rate.
 pub const MARGIN: f64 = 1e-3;
 
-/// Optimizer steps the plateau schedule waits, at least: the 10 epochs of
-/// `--plateau-patience` on 1024 streams in batches of 32 (the paper's S = 1024 sets).
-pub const MIN_STEPS: usize = 300;
+/// Optimizer steps in a stretch of the plateau schedule, at least: two stretches, compared,
+/// span 300 steps, the 10 epochs of `--plateau-patience` on 1024 streams in batches of 32
+/// (the paper's S = 1024 sets).
+pub const MIN_STEPS: usize = 150;
 
-/// Share of the epochs run so far that the plateau schedule waits, at least.
-pub const RELATIVE_WAIT: f64 = 0.1;
+/// Share of the epochs run so far in a stretch of the plateau schedule, at least: two
+/// stretches, compared, span a tenth of the run.
+pub const RELATIVE_WAIT: f64 = 0.05;
 
 /// The plateau schedule's state (kept in checkpoints, so a resumed run continues exactly).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plateau {
     /// The current learning rate.
     pub lr: f64,
-    /// The validation loss to beat by [`MARGIN`].
-    pub reference: f64,
-    /// The epoch of the last improvement or halving.
-    pub since: usize,
+    /// The validation losses since the last halving, one per epoch.
+    #[serde(default)]
+    pub recent: Vec<f64>,
     pub halvings: usize,
 }
 
@@ -52,33 +55,52 @@ impl Plateau {
     pub fn new(cfg: &TrainConfig) -> Self {
         Plateau {
             lr: cfg.learning_rate,
-            reference: f64::INFINITY,
-            since: 0,
+            recent: Vec::new(),
             halvings: 0,
         }
     }
 
-    /// Take the validation loss of `epoch` (counted from 1) of `steps` optimizer steps: a
-    /// better one becomes the reference, a long enough stretch without one halves the rate.
+    /// Take the validation loss of `epoch` (counted from 1) of `steps` optimizer steps. With
+    /// `w` the stretch at `epoch`, the rate halves once the median validation loss of the last
+    /// `w` epochs is not below that of the `w` before them by [`MARGIN`]: a trend, not a single
+    /// lucky epoch, decides, so the noise of the loss from epoch to epoch does not halve a rate
+    /// that is still making progress.
     pub fn update(&mut self, cfg: &TrainConfig, epoch: usize, val_loss: f64, steps: usize) {
-        if val_loss < self.reference * (1.0 - MARGIN) {
-            self.reference = val_loss;
-            self.since = epoch;
-        } else if epoch - self.since >= wait(cfg, epoch, steps) {
-            self.lr *= 0.5;
-            self.since = epoch;
-            self.halvings += 1;
-            log::info!(
-                "no better validation loss for {} epochs: learning rate halved to {:.3e}",
-                wait(cfg, epoch, steps),
-                self.lr
-            );
+        self.recent.push(val_loss);
+        let w = wait(cfg, epoch, steps);
+        let n = self.recent.len();
+        if n < 2 * w {
+            return;
         }
+        let (before, last) = (
+            median(&self.recent[n - 2 * w..n - w]),
+            median(&self.recent[n - w..]),
+        );
+        if last < before * (1.0 - MARGIN) {
+            return;
+        }
+        self.lr *= 0.5;
+        self.recent.clear();
+        self.halvings += 1;
+        log::info!(
+            "median validation loss of the last {w} epochs {last:.4e}, of the {w} before {before:.4e}: \
+             learning rate halved to {:.3e}",
+            self.lr
+        );
     }
 }
 
-/// Epochs without improvement before the plateau schedule halves the rate at `epoch`, with
-/// `steps` optimizer steps per epoch.
+/// The median of `values` (not empty): a stretch's level, which the odd epoch where the loss
+/// jumps up does not move.
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    0.5 * (sorted[(n - 1) / 2] + sorted[n / 2])
+}
+
+/// Epochs in a stretch of the plateau schedule at `epoch`, with `steps` optimizer steps per
+/// epoch.
 fn wait(cfg: &TrainConfig, epoch: usize, steps: usize) -> usize {
     cfg.plateau_patience
         .max((RELATIVE_WAIT * epoch as f64).round() as usize)
@@ -192,5 +214,63 @@ impl fmt::Display for StopReason {
                 write!(f, "--time-limit {seconds} s; continue with --resume")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `losses` to a plateau schedule of one step per epoch with a wait of 10 epochs;
+    /// returns the epochs (counted from 1) at which the rate halved.
+    fn halvings(losses: impl Iterator<Item = f64>) -> Vec<usize> {
+        let cfg = TrainConfig {
+            plateau_patience: 10,
+            plateau_min_steps: 0,
+            ..TrainConfig::default()
+        };
+        let mut plateau = Plateau::new(&cfg);
+        let mut at = Vec::new();
+        for (i, loss) in losses.enumerate() {
+            let before = plateau.halvings;
+            plateau.update(&cfg, i + 1, loss, 1);
+            if plateau.halvings > before {
+                at.push(i + 1);
+            }
+        }
+        at
+    }
+
+    /// Epoch-to-epoch noise of +-20% around a loss that falls 2% per epoch never halves the
+    /// rate, although most epochs are worse than the best one before them.
+    #[test]
+    fn noisy_but_falling_loss_keeps_the_rate() {
+        let noise = |i: usize| if i.is_multiple_of(3) { 0.8 } else { 1.2 };
+        let falling = (0..90).map(|i| 0.98f64.powi(i as i32) * noise(i));
+        assert_eq!(halvings(falling), Vec::<usize>::new());
+    }
+
+    /// A flat noisy loss halves the rate once two stretches have passed, and again two
+    /// stretches after that.
+    #[test]
+    fn flat_loss_halves_the_rate_after_two_stretches() {
+        let flat = (0..45).map(|i| if i.is_multiple_of(2) { 1.1 } else { 0.9 });
+        assert_eq!(halvings(flat), vec![20, 40]);
+    }
+
+    /// One epoch where the loss jumps fiftyfold in the earlier stretch of a flat loss does
+    /// not pass for progress: the rate halves as without it.
+    #[test]
+    fn a_jump_in_the_loss_does_not_pass_for_progress() {
+        let flat = (0..45).map(|i| {
+            if i == 12 {
+                50.0
+            } else if i % 2 == 0 {
+                1.1
+            } else {
+                0.9
+            }
+        });
+        assert_eq!(halvings(flat), vec![20, 40]);
     }
 }
