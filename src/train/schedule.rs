@@ -254,7 +254,7 @@ mod tests {
     /// stretches after that.
     #[test]
     fn flat_loss_halves_the_rate_after_two_stretches() {
-        let flat = (0..45).map(|i| if i.is_multiple_of(2) { 1.1 } else { 0.9 });
+        let flat = (0..45usize).map(|i| if i.is_multiple_of(2) { 1.1 } else { 0.9 });
         assert_eq!(halvings(flat), vec![20, 40]);
     }
 
@@ -262,7 +262,7 @@ mod tests {
     /// not pass for progress: the rate halves as without it.
     #[test]
     fn a_jump_in_the_loss_does_not_pass_for_progress() {
-        let flat = (0..45).map(|i| {
+        let flat = (0..45usize).map(|i| {
             if i == 12 {
                 50.0
             } else if i % 2 == 0 {
