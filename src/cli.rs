@@ -674,9 +674,9 @@ pub struct TrainArgs {
     /// over --epochs).
     #[arg(long, value_enum, default_value = "plateau")]
     pub schedule: crate::train::Schedule,
-    /// Stretch of epochs over which the plateau schedule takes the median validation loss:
-    /// the rate halves when a stretch's median is not 0.1% below the one before (at least a
-    /// twentieth of the epochs run so far when that is longer).
+    /// Stretch of epochs over which the plateau schedule averages the validation loss: the
+    /// rate halves after a stretch without a mean 0.1% below the best (at least a tenth of
+    /// the epochs run so far when that is longer).
     #[arg(long, default_value_t = 10)]
     pub plateau_patience: usize,
     /// Optimizer steps in a stretch of the plateau schedule, at least (a small dataset takes

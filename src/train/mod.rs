@@ -71,8 +71,8 @@ pub struct TrainConfig {
     /// epoch.
     pub final_learning_rate: f64,
     pub schedule: Schedule,
-    /// Epochs in a stretch over which the plateau schedule takes the median validation loss
-    /// (at least; see [`schedule`]).
+    /// Epochs in a stretch over which the plateau schedule averages the validation loss (at
+    /// least; see [`schedule`]).
     pub plateau_patience: usize,
     /// Optimizer steps in a stretch of the plateau schedule, at least (so a small dataset, one
     /// step per epoch, waits as long in steps as a large one).
@@ -284,7 +284,7 @@ pub fn train(
             offset + started.elapsed().as_secs_f64(),
         )?;
         let steps = run.data.train.len().div_ceil(cfg.batch_streams);
-        run.plateau.update(cfg, run.epoch, val_loss, steps);
+        run.plateau.update(cfg, val_loss, steps);
         bar.set_position(run.epoch as u64);
         bar.set_message(format!(
             "loss {train_loss:.3e} val {val_loss:.3e} spread {val_spread:.3} lr {lr:.1e}"
