@@ -22,6 +22,7 @@ pub mod lock;
 pub mod model;
 pub mod nn;
 pub mod output;
+pub mod pass;
 pub mod plot_style;
 pub mod points;
 pub mod progress;
