@@ -30,7 +30,9 @@ const COLUMNS: [(&str, usize, &str, Option<&str>); 8] = [
 /// Meaning of `/particles/flag`.
 pub const FLAG_MEANING: &str =
     "0 ok, 1 unbound, 2 non-finite input, 3 no convergence, 4 method does not apply \
-     (1-4: values NaN), 5 values written but not trusted (the stream spans too little of a radial period)";
+     (1-4: values NaN), 5 values written but not trusted (the stream spans too little of a radial period), \
+     6 point written but its actions lie outside the range the inverse map learned, \
+     7 point written but its round trip through the forward map does not close";
 
 /// `/particles/flag` of a point whose iteration did not converge (values NaN).
 pub const FLAG_NO_CONVERGENCE: u32 = actionfinder_integrators::actions::Flag::NoConvergence as u32;
@@ -38,6 +40,14 @@ pub const FLAG_NO_CONVERGENCE: u32 = actionfinder_integrators::actions::Flag::No
 /// `/particles/flag` of a point whose values are written but not trusted: its stream spans
 /// too little of a radial period to fix its actions (`docs/notes/learning-prototype.md`).
 pub const FLAG_UNTRUSTED: u32 = 5;
+
+/// `/particles/flag` of a point inverted from actions outside the range the inverse map was
+/// trained on (the point is written).
+pub const FLAG_OUT_OF_RANGE: u32 = 6;
+
+/// `/particles/flag` of an inverted point whose round trip through the forward map does not
+/// close (the point is written).
+pub const FLAG_NO_CLOSURE: u32 = 7;
 
 /// Per-particle results.
 #[derive(Debug, Clone, PartialEq, Default)]

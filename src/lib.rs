@@ -18,6 +18,7 @@ pub mod ensemble;
 pub mod field;
 pub mod flags;
 pub mod generate;
+pub mod inverse;
 pub mod lock;
 pub mod model;
 pub mod nn;

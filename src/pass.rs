@@ -15,6 +15,7 @@ use candle_core::{Device, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoints::{Checkpoints, Identity};
+use crate::digest::DataDigest;
 use crate::train::adam::Adam;
 
 const TENSORS: &str = "state.safetensors";
@@ -150,6 +151,32 @@ pub fn train_loop(
     bar.finish_and_clear();
     restore(&pass.vars, &state.best.2)?;
     Ok((state.history, state.best.0))
+}
+
+/// The training and held-out streams of a pass on data `data` of `streams` streams: the action
+/// map's own split when `data` is what it was trained on (by the digest in its training record
+/// `training`; models without one: the split covers as many streams), else every stream
+/// trains and none is held out (said in the log, naming the pass `label`).
+pub fn model_split(
+    training: &serde_json::Value,
+    streams: usize,
+    data: &DataDigest,
+    label: &str,
+) -> (Vec<usize>, Vec<usize>) {
+    let split =
+        |key: &str| -> Option<Vec<usize>> { serde_json::from_value(training["split"][key].clone()).ok() };
+    match (split("train"), split("validation")) {
+        (Some(t), Some(v)) if trained_on(training, data, t.len() + v.len()) => (t, v),
+        _ => {
+            log::warn!("the dataset is not the one the action map was trained on: every stream trains the {label}, none is held out");
+            ((0..streams).collect(), Vec::new())
+        }
+    }
+}
+
+/// Whether `data` is what the action map was trained on.
+fn trained_on(training: &serde_json::Value, data: &DataDigest, split_streams: usize) -> bool {
+    DataDigest::recorded(training).map_or(split_streams == data.streams, |r| r == *data)
 }
 
 /// Copies of the variables' values, in order.

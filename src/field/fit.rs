@@ -268,15 +268,7 @@ fn pass_data(
         .split(&jets, 1)
         .map(|c| c.iter().all(Option::is_some))
         .collect();
-    let split =
-        |key: &str| -> Option<Vec<usize>> { serde_json::from_value(training["split"][key].clone()).ok() };
-    let (mut train, mut val) = match (split("train"), split("validation")) {
-        (Some(t), Some(v)) if trained_on(training, data, t.len() + v.len()) => (t, v),
-        _ => {
-            log::warn!("the dataset is not the one the action map was trained on: every stream trains the field, none is held out");
-            ((0..ds.n_streams()).collect(), Vec::new())
-        }
-    };
+    let (mut train, mut val) = crate::pass::model_split(training, ds.n_streams(), data, "field");
     train.retain(|&s| complete[s]);
     val.retain(|&s| complete[s]);
     if train.is_empty() {
@@ -313,12 +305,6 @@ fn pass_data(
         train_list: train.clone(),
         val_streams: if val.is_empty() { train } else { val },
     })
-}
-
-/// Whether `data` is what the action map was trained on: its digest is the one in the
-/// model's training record (models without one: the split covers as many streams).
-fn trained_on(training: &serde_json::Value, data: &DataDigest, split_streams: usize) -> bool {
-    DataDigest::recorded(training).map_or(split_streams == data.streams, |r| r == *data)
 }
 
 /// Polish the output layer on the training streams; keep it only if the held-out loss does

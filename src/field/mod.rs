@@ -76,10 +76,7 @@ impl FieldModel {
 
     /// All variables, sorted by name.
     pub fn vars(&self) -> Vec<(String, candle_core::Var)> {
-        let data = self.varmap.data().lock().map(|d| d.clone()).unwrap_or_default();
-        let mut vars: Vec<_> = data.into_iter().collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
-        vars
+        crate::model::sorted_vars(&self.varmap)
     }
 
     /// Acceleration and potential at positions `x` (rows of 3, kpc), chunk by chunk.

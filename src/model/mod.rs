@@ -174,7 +174,7 @@ pub(crate) fn set_vars(
     Ok(())
 }
 
-fn invalid(dir: &Path, what: impl Into<String>) -> ModelError {
+pub(crate) fn invalid(dir: &Path, what: impl Into<String>) -> ModelError {
     ModelError::Invalid {
         dir: dir.to_path_buf(),
         what: what.into(),
@@ -355,6 +355,14 @@ fn read_json(dir: &Path) -> Result<serde_json::Value, ModelError> {
         ));
     }
     Ok(json)
+}
+
+/// Every variable of `varmap`, sorted by name.
+pub(crate) fn sorted_vars(varmap: &VarMap) -> Vec<(String, Var)> {
+    let data = varmap.data().lock().map(|d| d.clone()).unwrap_or_default();
+    let mut vars: Vec<_> = data.into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    vars
 }
 
 /// A variable of `varmap` by name.
