@@ -919,7 +919,12 @@ pub struct SampleArgs {
     /// Model directory with an inverse map.
     pub model: PathBuf,
     /// One torus: J_r,J_z,J_phi (kpc km/s).
-    #[arg(long, value_name = "J_R,J_Z,J_PHI", value_delimiter = ',', allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "J_R,J_Z,J_PHI",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
     pub actions: Option<Vec<f64>>,
     /// Every star of a catalog with /particles/actions (and angles), each at fresh angles.
     #[arg(long, value_name = "CATALOG")]

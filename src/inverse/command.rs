@@ -141,7 +141,14 @@ pub fn read_request(path: &Path) -> Result<Request> {
         }
     }
     let order = ["r", "z", "phi"];
-    let actions = read_labelled(&f, "/particles/actions", &[Dim::Any("n"), Dim::Is(3)], "kpc km/s", Some(&order))?.data;
+    let actions = read_labelled(
+        &f,
+        "/particles/actions",
+        &[Dim::Any("n"), Dim::Is(3)],
+        "kpc km/s",
+        Some(&order),
+    )?
+    .data;
     let n = actions.len() / 3;
     let dims = [Dim::Named("n", n), Dim::Is(3)];
     let angles = read_labelled(&f, "/particles/angles", &dims, "rad", Some(&order))?.data;
@@ -179,7 +186,11 @@ fn on_tori(tori: &Request, sampling: AngleSampling, seed: u64) -> Result<Request
             AngleSampling::Grid(n) => [k / (n * n), (k / n) % n, k % n].map(|i| TAU * i as f64 / n as f64),
         }));
     }
-    let repeat = |v: &[u64]| -> Vec<u64> { v.iter().flat_map(|&x| std::iter::repeat_n(x, per_torus)).collect() };
+    let repeat = |v: &[u64]| -> Vec<u64> {
+        v.iter()
+            .flat_map(|&x| std::iter::repeat_n(x, per_torus))
+            .collect()
+    };
     let index: Vec<u64> = (0..count as u64).collect();
     Ok(Request {
         actions: repeat_rows(&tori.actions, per_torus),
@@ -213,13 +224,20 @@ fn run(model_dir: &Path, request: Request, device: &str, out: &Path, source: &st
     let mut cat = Catalog::new(xv);
     cat.ids = request.ids;
     cat.stream = request.stream;
-    cat.set_column("actions", request.actions).map_err(anyhow::Error::msg)?;
-    cat.set_column("angles", request.angles).map_err(anyhow::Error::msg)?;
+    cat.set_column("actions", request.actions)
+        .map_err(anyhow::Error::msg)?;
+    cat.set_column("angles", request.angles)
+        .map_err(anyhow::Error::msg)?;
     cat.flag = Some(flags);
     cat.attrs.source = format!("actionfinder {source} (model {})", model_dir.display());
-    cat.attrs.extra.insert("method".into(), "actionfinder inverse".to_string().into());
-    cat.attrs.extra.insert("model".into(), model_dir.display().to_string().into());
-    cat.write(out).with_context(|| format!("--out {}", out.display()))?;
+    cat.attrs
+        .extra
+        .insert("method".into(), "actionfinder inverse".to_string().into());
+    cat.attrs
+        .extra
+        .insert("model".into(), model_dir.display().to_string().into());
+    cat.write(out)
+        .with_context(|| format!("--out {}", out.display()))?;
     Ok(summary)
 }
 
@@ -239,7 +257,8 @@ pub fn invert_flagged(
     let flags = (back.flags.iter().enumerate())
         .map(|(i, &f)| {
             let j = &actions[3 * i..3 * i + 3];
-            let outside = (0..3).any(|k| !(spec.action_range[k][0]..=spec.action_range[k][1]).contains(&j[k]));
+            let outside =
+                (0..3).any(|k| !(spec.action_range[k][0]..=spec.action_range[k][1]).contains(&j[k]));
             let [dj, dth] = departures[i];
             let open = !(dj <= spec.closure.actions && dth <= spec.closure.angles);
             match f {

@@ -117,7 +117,10 @@ impl fmt::Display for InverseSummary {
             self.epochs_run, self.wall_s, self.data_pairs, self.torus_pairs, self.best_epoch, self.val_loss
         )?;
         let whose = if self.held_out { "held-out" } else { "training" };
-        writeln!(f, "round trip (x, v) -> (J, theta) -> (x', v') on the {whose} streams:")?;
+        writeln!(
+            f,
+            "round trip (x, v) -> (J, theta) -> (x', v') on the {whose} streams:"
+        )?;
         writeln!(f, "  toy inverse alone: {}", self.before)?;
         write!(f, "  learned inverse:   {}", self.after)
     }
@@ -302,7 +305,9 @@ fn pass_data(
 fn action_range(pairs: &Pairs, scale: f64) -> [[f64; 2]; 3] {
     std::array::from_fn(|k| {
         let column = pairs.j.iter().skip(k).step_by(3).map(|j| j * scale);
-        column.fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], j| [lo.min(j), hi.max(j)])
+        column.fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], j| {
+            [lo.min(j), hi.max(j)]
+        })
     })
 }
 
@@ -355,7 +360,11 @@ fn closure_tolerance(model: &Model, inverse: &InverseModel, xv: &[f64]) -> Resul
     let back = inverse.invert(&actions, &pairs.theta)?;
     let departures = roundtrip::closure(model, &actions, &pairs.theta, &back.xv)?;
     let tolerance = |k: usize| {
-        let mut v: Vec<f64> = departures.iter().map(|d| d[k]).filter(|x| x.is_finite()).collect();
+        let mut v: Vec<f64> = departures
+            .iter()
+            .map(|d| d[k])
+            .filter(|x| x.is_finite())
+            .collect();
         v.sort_by(f64::total_cmp);
         let p99 = v.get((v.len() as f64 * 0.99) as usize).copied().unwrap_or(0.0);
         (CLOSURE_FACTOR * p99).max(CLOSURE_FLOOR)

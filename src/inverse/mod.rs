@@ -112,7 +112,10 @@ impl InverseModel {
         let flags = (xv.par_chunks_exact_mut(6))
             .zip(toy_j.par_chunks_exact(3).zip(toy_theta.par_chunks_exact(3)))
             .map(|(out, (j, th))| {
-                match finder.phase_space([non_negative(j[0]), non_negative(j[1]), j[2]], [th[0], th[1], th[2]]) {
+                match finder.phase_space(
+                    [non_negative(j[0]), non_negative(j[1]), j[2]],
+                    [th[0], th[1], th[2]],
+                ) {
                     Ok(w) => {
                         out[..3].copy_from_slice(&w.x);
                         out[3..].copy_from_slice(&w.v);
@@ -154,8 +157,8 @@ impl InverseModel {
         check_map(dir, &json["training"])?;
         let wanted = spec.net.parameter_count();
         let tensors = crate::model::read_weights(dir, INVERSE_WEIGHTS, INVERSE_JSON, wanted, device)?;
-        let model = InverseModel::new(spec, device, 0)
-            .map_err(|e| invalid(dir, format!("{INVERSE_JSON}: {e}")))?;
+        let model =
+            InverseModel::new(spec, device, 0).map_err(|e| invalid(dir, format!("{INVERSE_JSON}: {e}")))?;
         crate::model::set_vars(dir, INVERSE_WEIGHTS, &tensors, &model.vars())?;
         Ok((model, json["training"].clone()))
     }

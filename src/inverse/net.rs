@@ -91,7 +91,9 @@ impl InverseSpec {
         let c = (uc + 1.0)?;
         let norm = (c.sqr()? + us.sqr()?)?.sqrt()?;
         let chord = ((c / &norm)? - &rows.cos_delta)?.sqr()? + ((us / &norm)? - &rows.sin_delta)?.sqr()?;
-        let actions = (dj - &rows.dj)?.broadcast_div(&self.scales(rows.dj.device())?)?.sqr()?;
+        let actions = (dj - &rows.dj)?
+            .broadcast_div(&self.scales(rows.dj.device())?)?
+            .sqr()?;
         (chord?.sum(D::Minus1)? + actions.sum(D::Minus1)?)?.mean_all()
     }
 }

@@ -40,7 +40,8 @@ pub fn closure(model: &Model, actions: &[f64], angles: &[f64], xv: &[f64]) -> Re
     Ok((0..xv.len() / 6)
         .map(|i| {
             let r = 3 * i..3 * i + 3;
-            let dj = (back.actions[r.clone()].iter().zip(&actions[r.clone()])).map(|(a, b)| (a - b).abs() / scale);
+            let dj =
+                (back.actions[r.clone()].iter().zip(&actions[r.clone()])).map(|(a, b)| (a - b).abs() / scale);
             let dth = (back.angles[r.clone()].iter().zip(&angles[r])).map(|(a, b)| angle_difference(*a, *b));
             [largest(dj), largest(dth)]
         })
@@ -49,7 +50,13 @@ pub fn closure(model: &Model, actions: &[f64], angles: &[f64], xv: &[f64]) -> Re
 
 /// The largest of `values`, NaN if any is.
 fn largest(values: impl Iterator<Item = f64>) -> f64 {
-    values.fold(0.0, |m: f64, x| if x.is_nan() || m.is_nan() { f64::NAN } else { m.max(x) })
+    values.fold(0.0, |m: f64, x| {
+        if x.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.max(x)
+        }
+    })
 }
 
 /// `|a - b|` on the circle, in `[0, pi]`.

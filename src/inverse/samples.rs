@@ -45,7 +45,11 @@ pub fn at_points(model: &Model, xv: &[f64]) -> Result<(Pairs, Vec<f64>)> {
         .collect();
     let rows = |v: &[f64], stride: usize, offset: usize, factor: f64| -> Vec<f64> {
         (ok.iter())
-            .flat_map(|&i| v[stride * i + offset..stride * i + offset + 3].iter().map(move |x| x * factor))
+            .flat_map(|&i| {
+                v[stride * i + offset..stride * i + offset + 3]
+                    .iter()
+                    .map(move |x| x * factor)
+            })
             .collect()
     };
     let pairs = Pairs {
@@ -64,7 +68,10 @@ pub fn on_tori(model: &Model, j_prime: &[f64], sampling: &TorusSampling) -> Resu
     let mut jp = Vec::with_capacity(3 * sampling.per_star * j_prime.len() / 3);
     for star in j_prime.chunks_exact(3) {
         for _ in 0..sampling.per_star {
-            jp.extend(star.iter().map(|j| j * (1.0 + sampling.jitter * rng.random_range(-1.0..=1.0))));
+            jp.extend(
+                star.iter()
+                    .map(|j| j * (1.0 + sampling.jitter * rng.random_range(-1.0..=1.0))),
+            );
         }
     }
     let theta: Vec<f64> = (0..jp.len())
