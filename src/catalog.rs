@@ -3,8 +3,9 @@
 //! `/particles/xv` [n,6] always; `/particles/ids` and `/particles/stream` [n] when known;
 //! `/particles/actions|angles|frequencies|acceleration` [n,3],
 //! `/particles/stream_frequencies` [n,3] (per stream, from the time slope of the angles), `/particles/potential` [n],
-//! `/particles/action_spread` [n] and `/particles/flag` [n] (0 = ok, otherwise why the
-//! point has NaN results) where computed. Root attributes as in every file of ours, plus
+//! `/particles/action_spread` [n], `/particles/roundtrip_error` [n,2] (`|x - x'|` in kpc and
+//! `|v - v'|` in km/s through the inverse map) and `/particles/flag` [n] (0 = ok, otherwise why
+//! the point has NaN results) where computed. Root attributes as in every file of ours, plus
 //! `method`.
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ use crate::dataset::units::{read_labelled, read_xv};
 use crate::dataset::{check_root_units, read_attrs, write_root_attrs, DatasetAttrs};
 
 /// Optional per-particle float columns: (name, values per particle, unit, component order).
-const COLUMNS: [(&str, usize, &str, Option<&str>); 8] = [
+const COLUMNS: [(&str, usize, &str, Option<&str>); 9] = [
     ("actions", 3, "kpc km/s", Some("r,z,phi")),
     ("angles", 3, "rad", Some("r,z,phi")),
     ("frequencies", 3, "km/s/kpc", Some("r,z,phi")),
@@ -25,6 +26,7 @@ const COLUMNS: [(&str, usize, &str, Option<&str>); 8] = [
     ("potential", 1, "(km/s)^2", None),
     ("action_spread", 1, "kpc km/s", None),
     ("action_error", 3, "kpc km/s", Some("r,z,phi")),
+    ("roundtrip_error", 2, "kpc, km/s", Some("dx,dv")),
 ];
 
 /// Meaning of `/particles/flag`.

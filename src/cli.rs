@@ -820,10 +820,10 @@ pub struct InverseOptions {
     #[arg(long, default_value_t = 512)]
     pub inverse_batch: usize,
     /// Points on the learned tori between the data, per training point (random toy angles).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 8)]
     pub inverse_samples: usize,
     /// Largest relative change of each J' of those torus points.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.1)]
     pub inverse_jitter: f64,
     /// Seed of the inverse network's weights, batches and torus points.
     #[arg(long, default_value_t = 1)]

@@ -2,7 +2,8 @@
 //! round trip closes to rounding; with the toy 10% off, a short inverse pass cuts the round-trip
 //! error of the toy's own inverse at least 5x; `invert` refuses input without actions or angles,
 //! naming the file and the cause, and flags actions outside the trained range; `sample` puts
-//! points on the torus asked for; inverse directories save and load bit for bit and an inverse
+//! points on the torus asked for; `apply` writes each point's round trip and `validate`
+//! summarises it; inverse directories save and load bit for bit and an inverse
 //! of another action map is refused.
 
 #[allow(dead_code)]
@@ -10,7 +11,7 @@ mod common_learning;
 
 use std::path::Path;
 
-use actionfinder::apply::map_points;
+use actionfinder::apply::{apply, map_points, Subset};
 use actionfinder::catalog::{Catalog, FLAG_OUT_OF_RANGE};
 use actionfinder::dataset::StreamsDataset;
 use actionfinder::inverse::command::{
@@ -22,7 +23,8 @@ use actionfinder::inverse::samples::TorusSampling;
 use actionfinder::inverse::{InverseModel, INVERSE_JSON};
 use actionfinder::model::Model;
 use actionfinder::output::Existing;
-use actionfinder::train::{train, TrainConfig};
+use actionfinder::train::{train, Axisymmetry, TrainConfig};
+use actionfinder::validate::validate;
 use candle_core::{Device, Tensor};
 use common_learning::*;
 
@@ -37,8 +39,8 @@ fn quick(epochs: usize) -> InverseConfig {
         learning_rate: 3e-3,
         checkpoint_every: 0,
         sampling: TorusSampling {
-            per_star: 4,
-            jitter: 0.05,
+            per_star: 8,
+            jitter: 0.1,
             seed: 1,
         },
         ..InverseConfig::default()
@@ -90,6 +92,7 @@ fn a_short_inverse_pass_cuts_the_round_trip_error_of_an_offset_toy() {
     let ds = dataset().select(&well_covered(m, b, 96));
     let cfg = TrainConfig {
         epochs: 10,
+        axisymmetric: Axisymmetry::On,
         ..small_config(m, b)
     };
     train(&ds, &cfg, dir.path(), false, DATA).unwrap();
@@ -251,4 +254,26 @@ fn inverses_save_and_load_bit_for_bit_and_belong_to_their_map() {
         .unwrap()
         .to_string();
     assert!(err.contains(INVERSE_JSON) && err.contains("fit-inverse"), "{err}");
+}
+
+#[test]
+fn apply_writes_the_round_trip_and_validate_summarises_it() {
+    let (dir, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ds = exact_toy_model(dir.path());
+    let input = work.path().join("streams.h5");
+    ds.write(&input).unwrap();
+    let out = work.path().join("catalog.h5");
+    apply(dir.path(), &input, &out, Subset::All, &Device::Cpu).unwrap();
+    assert!(Catalog::read(&out).unwrap().column("roundtrip_error").is_none());
+    fit_inverse(dir.path(), &ds, &quick(1), false).unwrap();
+    apply(dir.path(), &input, &out, Subset::All, &Device::Cpu).unwrap();
+    let cat = Catalog::read(&out).unwrap();
+    let e = cat.column("roundtrip_error").unwrap();
+    assert_eq!(e.len(), 2 * ds.n_points());
+    assert!(e.iter().all(|x| x.is_finite() && *x < 1e-8), "{e:?}");
+    let report = validate(&cat, &ds).unwrap();
+    let r = report.roundtrip.unwrap().all;
+    assert_eq!(r.points, ds.n_points());
+    assert!(r.mean_dx < 1e-8 && r.mean_dv < 1e-8, "{r:?}");
+    assert!(report.to_string().contains("Round trip through the inverse map"));
 }

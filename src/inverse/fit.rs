@@ -78,8 +78,8 @@ impl Default for InverseConfig {
             final_learning_rate: 1e-5,
             batch_rows: 512,
             sampling: TorusSampling {
-                per_star: 4,
-                jitter: 0.05,
+                per_star: 8,
+                jitter: 0.1,
                 seed: 1,
             },
             patience: 0,
@@ -218,7 +218,8 @@ fn spec_for(model: &Model, cfg: &InverseConfig) -> Result<InverseSpec> {
             activation: cfg.activation,
         },
         axisymmetric: c.axisymmetric,
-        action_scale: c.action_scale(),
+        length_scale: c.length_scale,
+        velocity_scale: c.velocity_scale,
         component_scales: c.component_scales,
         toy_m: model.toy.m()?,
         toy_b: model.toy.b()?,
@@ -297,7 +298,7 @@ fn pass_data(
         held_out_xv,
         held_out,
         data_pairs,
-        action_range: action_range(&pairs, spec.action_scale),
+        action_range: action_range(&pairs, spec.action_scale()),
     })
 }
 
@@ -333,6 +334,7 @@ fn epoch(
             cos_delta: pick(&data.train.cos_delta)?,
             sin_delta: pick(&data.train.sin_delta)?,
             dj: pick(&data.train.dj)?,
+            jacobian: pick(&data.train.jacobian)?,
         };
         let l = inverse.spec.loss(&inverse.net.weights()?, &batch)?;
         total += l.to_scalar::<f64>()? * chunk.len() as f64 / n as f64;
@@ -355,7 +357,7 @@ fn held_out_loss(inverse: &InverseModel, rows: &Rows) -> Result<f64> {
 /// [`CLOSURE_FLOOR`].
 fn closure_tolerance(model: &Model, inverse: &InverseModel, xv: &[f64]) -> Result<Closure> {
     let (pairs, _) = samples::at_points(model, xv)?;
-    let scale = inverse.spec.action_scale;
+    let scale = inverse.spec.action_scale();
     let actions: Vec<f64> = pairs.j.iter().map(|j| j * scale).collect();
     let back = inverse.invert(&actions, &pairs.theta)?;
     let departures = roundtrip::closure(model, &actions, &pairs.theta, &back.xv)?;

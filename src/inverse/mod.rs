@@ -7,6 +7,7 @@
 
 pub mod command;
 pub mod fit;
+pub mod jacobian;
 pub mod net;
 pub mod roundtrip;
 pub mod samples;
@@ -83,7 +84,7 @@ impl InverseModel {
     /// actions `j` (kpc km/s), chunk by chunk.
     pub fn toy_values(&self, theta: &[f64], j: &[f64]) -> candle_core::Result<(Vec<f64>, Vec<f64>)> {
         let w = self.net.weights()?.detach();
-        let scale = self.spec.action_scale;
+        let scale = self.spec.action_scale();
         let (mut toy_theta, mut toy_j) = (Vec::with_capacity(theta.len()), Vec::with_capacity(j.len()));
         for (th, jj) in theta.chunks(3 * CHUNK).zip(j.chunks(3 * CHUNK)) {
             let rows = th.len() / 3;

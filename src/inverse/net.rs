@@ -9,15 +9,22 @@
 //! toy's. In an axisymmetric model theta''_phi is not an input and `J_toy,phi = J''_phi`
 //! (`= L_z`) exactly.
 //!
-//! Loss (supervised on the forward map's own pairs): per row, the squared chord between the
-//! predicted and the true toy angle unit vectors, summed over the three angles, plus
-//! `sum_k ((J_toy,k - J_true,k) / s_k)^2`; the mean over rows.
+//! Loss (supervised on the forward map's own pairs), the mean over rows of two terms:
+//! - in toy coordinates, the squared chord between the predicted and the true toy angle unit
+//!   vectors, summed over the three angles, plus `sum_k ((J_toy,k - J_true,k) / s_k)^2`;
+//! - in phase space, `|e_x| + |e_v|` with `e = D delta` the `(x / L, v / V)` error these
+//!   errors make to first order: `delta = (dJ / A, sin dtheta)`, `D` the toy's inverse
+//!   linearised at the true point ([`super::jacobian`]); the paper's measure of the inverse is
+//!   the mean `|x - x'|`, `|v - v'|`, and this term weighs each error by its effect there (an
+//!   angle of a wide orbit, the angular momentum of a radial one).
 
 use candle_core::{Device, Result, Tensor, D};
 use serde::{Deserialize, Serialize};
 
+use super::jacobian::inverse_jacobians;
 use crate::model::transform::angle_inputs;
 use crate::nn::{MlpSpec, Weights};
+use actionfinder_integrators::actions::IsochroneFinder;
 
 /// Everything needed to rebuild the inverse's graph and to judge its input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,8 +32,10 @@ pub struct InverseSpec {
     pub net: MlpSpec,
     /// theta''_phi kept out of the network, `J_toy,phi = J''_phi`.
     pub axisymmetric: bool,
-    /// The forward map's action scale (kpc km/s) and component scales.
-    pub action_scale: f64,
+    /// The forward map's length (kpc) and velocity (km/s) scales, and component scales of
+    /// the actions.
+    pub length_scale: f64,
+    pub velocity_scale: f64,
     pub component_scales: [f64; 3],
     /// The forward map's toy isochrone (Msun, kpc), whose inverse ends the map.
     pub toy_m: f64,
@@ -49,7 +58,15 @@ pub struct Closure {
 /// Network outputs per row: three `u_c`, three `u_s`, three `dJ`.
 pub const OUTPUTS: usize = 9;
 
+/// Keeps the gradient of `|e|` finite at `e = 0`: `|e| ~ sqrt(e^2 + EPS^2)`.
+const EPS: f64 = 1e-9;
+
 impl InverseSpec {
+    /// The action scale `A = L V` (kpc km/s).
+    pub fn action_scale(&self) -> f64 {
+        self.length_scale * self.velocity_scale
+    }
+
     /// Network inputs: cos and sin of the seen angles, three actions.
     pub fn inputs(axisymmetric: bool) -> usize {
         2 * angle_inputs(axisymmetric) + 3
@@ -90,22 +107,30 @@ impl InverseSpec {
         let (uc, us, dj) = self.split(&out)?;
         let c = (uc + 1.0)?;
         let norm = (c.sqr()? + us.sqr()?)?.sqrt()?;
-        let chord = ((c / &norm)? - &rows.cos_delta)?.sqr()? + ((us / &norm)? - &rows.sin_delta)?.sqr()?;
-        let actions = (dj - &rows.dj)?
-            .broadcast_div(&self.scales(rows.dj.device())?)?
-            .sqr()?;
-        (chord?.sum(D::Minus1)? + actions.sum(D::Minus1)?)?.mean_all()
+        let (nc, ns) = ((c / &norm)?, (us / norm)?);
+        let chord = ((&nc - &rows.cos_delta)?.sqr()? + (&ns - &rows.sin_delta)?.sqr()?)?;
+        let sin = ((ns * &rows.cos_delta)? - (nc * &rows.sin_delta)?)?;
+        let dj = (dj - &rows.dj)?;
+        let actions = dj.broadcast_div(&self.scales(rows.dj.device())?)?.sqr()?;
+        let toy = (chord.sum(D::Minus1)? + actions.sum(D::Minus1)?)?;
+        let delta = Tensor::cat(&[&dj, &sin], 1)?.unsqueeze(2)?;
+        let e = rows.jacobian.matmul(&delta)?.squeeze(2)?;
+        let size = |t: Tensor| -> Result<Tensor> { (t.sqr()?.sum(D::Minus1)? + EPS * EPS)?.sqrt() };
+        let phase_space = (size(e.narrow(1, 0, 3)?)? + size(e.narrow(1, 3, 3)?)?)?;
+        (toy + phase_space)?.mean_all()
     }
 }
 
 /// Training or validation rows as tensors: the network's input and its targets, the true
 /// toy angle relative to the input angle (`cos`, `sin` of `theta_toy - theta''`) and
-/// `J_toy - J''` (units of the action scale), `[B,3]` each.
+/// `J_toy - J''` (units of the action scale), `[B,3]` each; and the toy's linearised inverse
+/// `D` at the target, `[B,6,6]`.
 pub struct Rows {
     pub features: Tensor,
     pub cos_delta: Tensor,
     pub sin_delta: Tensor,
     pub dj: Tensor,
+    pub jacobian: Tensor,
 }
 
 /// Pairs of the forward map on the host, rows of 3 each: catalog angles and `J''` (input),
@@ -159,11 +184,15 @@ impl Rows {
             .collect();
         let dj: Vec<f64> = (pairs.toy_j.iter().zip(&pairs.j)).map(|(a, b)| a - b).collect();
         let delta = t(&delta)?;
+        let finder = IsochroneFinder::new(spec.toy_m, spec.toy_b).map_err(candle_core::Error::wrap)?;
+        let scales = [spec.length_scale, spec.velocity_scale];
+        let d = inverse_jacobians(&finder, &pairs.toy_j, &pairs.toy_theta, scales);
         Ok(Rows {
             features: spec.features(&t(&pairs.theta)?, &t(&pairs.j)?)?,
             cos_delta: delta.cos()?,
             sin_delta: delta.sin()?,
             dj: t(&dj)?,
+            jacobian: Tensor::from_vec(d, (n, 6, 6), device)?,
         })
     }
 }
