@@ -625,16 +625,15 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::FitField(args) => {
-            args.check_existing()?;
-            let ds = crate::dataset::StreamsDataset::read(&args.dataset)?;
-            crate::dataset::checks::check_learnable(&ds)
-                .with_context(|| format!("dataset {}", args.dataset.display()))?;
+            let pass = &args.pass;
+            pass.check_existing(&args.model, "a learned field", crate::field::FIELD_JSON)?;
+            let ds = learnable(&args.dataset)?;
             let cfg = crate::field::fit::FieldConfig {
-                checkpoint_every: args.checkpoint_every,
-                stop_after: args.stop_after,
-                ..args.field.config(args.form, &args.device)
+                checkpoint_every: pass.checkpoint_every,
+                stop_after: pass.stop_after,
+                ..args.field.config(args.form, &pass.device)
             };
-            let summary = crate::field::fit::fit_field(&args.model, &ds, &cfg, args.resume)?;
+            let summary = crate::field::fit::fit_field(&args.model, &ds, &cfg, pass.resume)?;
             println!("{summary}");
             Ok(())
         }
@@ -643,16 +642,15 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::FitInverse(args) => {
-            args.check_existing()?;
-            let ds = crate::dataset::StreamsDataset::read(&args.dataset)?;
-            crate::dataset::checks::check_learnable(&ds)
-                .with_context(|| format!("dataset {}", args.dataset.display()))?;
+            let pass = &args.pass;
+            pass.check_existing(&args.model, "an inverse map", crate::inverse::INVERSE_JSON)?;
+            let ds = learnable(&args.dataset)?;
             let cfg = crate::inverse::fit::InverseConfig {
-                checkpoint_every: args.checkpoint_every,
-                stop_after: args.stop_after,
-                ..args.inverse.config(&args.device)
+                checkpoint_every: pass.checkpoint_every,
+                stop_after: pass.stop_after,
+                ..args.inverse.config(&pass.device)
             };
-            let summary = crate::inverse::fit::fit_inverse(&args.model, &ds, &cfg, args.resume)?;
+            let summary = crate::inverse::fit::fit_inverse(&args.model, &ds, &cfg, pass.resume)?;
             println!("{summary}");
             Ok(())
         }
@@ -681,6 +679,13 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The streams dataset at `path`, checked to be one a pass can learn from.
+fn learnable(path: &std::path::Path) -> Result<crate::dataset::StreamsDataset> {
+    let ds = crate::dataset::StreamsDataset::read(path)?;
+    crate::dataset::checks::check_learnable(&ds).with_context(|| format!("dataset {}", path.display()))?;
+    Ok(ds)
 }
 
 /// Sizes of the networks G and P (shared by `train` and `bench train`).
@@ -862,23 +867,8 @@ pub struct FitInverseArgs {
     pub dataset: PathBuf,
     #[command(flatten)]
     pub inverse: InverseOptions,
-    /// cpu or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-    /// Continue from the inverse checkpoint in MODEL_DIR (only --inverse-epochs,
-    /// --checkpoint-every, --stop-after and --device may differ from the pass's).
-    #[arg(long)]
-    pub resume: bool,
-    /// Checkpoint every this many inverse epochs (0 = never).
-    #[arg(long, default_value_t = 10)]
-    pub checkpoint_every: usize,
-    /// Stop after this many inverse epochs in this session (0 = never), leaving a checkpoint
-    /// for --resume.
-    #[arg(long, default_value_t = 0)]
-    pub stop_after: usize,
-    /// Replace an inverse map the model directory holds already.
-    #[arg(long, conflicts_with = "resume")]
-    pub force: bool,
+    #[command(flatten)]
+    pub pass: PassArgs,
 }
 
 /// `actionfinder invert`.
@@ -888,7 +878,15 @@ pub struct InvertArgs {
     pub model: PathBuf,
     /// Catalog with /particles/actions and /particles/angles (as `apply` writes).
     pub input: PathBuf,
-    /// Catalog to write (/particles/xv, the actions and angles, /particles/flag).
+    #[command(flatten)]
+    pub output: InverseOutputArgs,
+}
+
+/// Where `invert` and `sample` write, and the device they run on.
+#[derive(Args, Debug)]
+pub struct InverseOutputArgs {
+    /// Catalog to write (/particles/xv, the actions and angles, /particles/flag; `sample`:
+    /// /particles/stream, the torus of each point).
     #[arg(long)]
     pub out: PathBuf,
     /// cpu or cuda:N.
@@ -899,15 +897,23 @@ pub struct InvertArgs {
     pub force: bool,
 }
 
+impl InverseOutputArgs {
+    fn destination(&self) -> crate::inverse::command::Destination {
+        crate::inverse::command::Destination {
+            out: self.out.clone(),
+            device: self.device.clone(),
+            existing: Existing::from_force(self.force),
+        }
+    }
+}
+
 impl InvertArgs {
     /// The `invert` job these arguments describe.
     pub fn config(&self) -> crate::inverse::command::InvertConfig {
         crate::inverse::command::InvertConfig {
             model: self.model.clone(),
             input: self.input.clone(),
-            out: self.out.clone(),
-            device: self.device.clone(),
-            existing: Existing::from_force(self.force),
+            output: self.output.destination(),
         }
     }
 }
@@ -939,15 +945,8 @@ pub struct SampleArgs {
     /// Seed of the random angles.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Catalog to write (/particles/xv, actions, angles, flag; /particles/stream: the torus).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// cpu or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-    /// Replace the output if it exists (atomically, once the new one is complete).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub output: InverseOutputArgs,
 }
 
 impl SampleArgs {
@@ -972,24 +971,8 @@ impl SampleArgs {
             tori,
             angles,
             seed: self.seed,
-            out: self.out.clone(),
-            device: self.device.clone(),
-            existing: Existing::from_force(self.force),
+            output: self.output.destination(),
         })
-    }
-}
-
-impl FitInverseArgs {
-    /// Refuses to replace an inverse map unless `--force` (or `--resume` to continue it).
-    fn check_existing(&self) -> Result<()> {
-        if crate::inverse::InverseModel::exists(&self.model) && !(self.force || self.resume) {
-            bail!(
-                "{} holds an inverse map already ({}); pass --force to replace it or --resume to continue its pass",
-                self.model.display(),
-                crate::inverse::INVERSE_JSON
-            );
-        }
-        Ok(())
     }
 }
 
@@ -1076,33 +1059,40 @@ pub struct FitFieldArgs {
     pub form: crate::field::FieldForm,
     #[command(flatten)]
     pub field: FieldOptions,
+    #[command(flatten)]
+    pub pass: PassArgs,
+}
+
+/// How a pass fitted after the action map runs (`fit-field`, `fit-inverse`).
+#[derive(Args, Debug)]
+pub struct PassArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// Continue from the field checkpoint in MODEL_DIR (only --field-epochs,
+    /// Continue from the pass's checkpoint in MODEL_DIR (only its epochs,
     /// --checkpoint-every, --stop-after and --device may differ from the pass's).
     #[arg(long)]
     pub resume: bool,
-    /// Checkpoint every this many field epochs (0 = never).
+    /// Checkpoint every this many epochs of the pass (0 = never).
     #[arg(long, default_value_t = 10)]
     pub checkpoint_every: usize,
-    /// Stop after this many field epochs in this session (0 = never), leaving a checkpoint
-    /// for --resume.
+    /// Stop after this many epochs of the pass in this session (0 = never), leaving a
+    /// checkpoint for --resume.
     #[arg(long, default_value_t = 0)]
     pub stop_after: usize,
-    /// Replace a field the model directory holds already.
+    /// Replace what the pass adds to the model directory when it holds it already.
     #[arg(long, conflicts_with = "resume")]
     pub force: bool,
 }
 
-impl FitFieldArgs {
-    /// Refuses to replace a learned field unless `--force` (or `--resume` to continue it).
-    fn check_existing(&self) -> Result<()> {
-        if crate::field::FieldModel::exists(&self.model) && !(self.force || self.resume) {
+impl PassArgs {
+    /// Refuses to replace the network `what` (its description file `json`) that `model`
+    /// holds already, unless `--force` (or `--resume` to continue its pass).
+    fn check_existing(&self, model: &std::path::Path, what: &str, json: &str) -> Result<()> {
+        if model.join(json).exists() && !(self.force || self.resume) {
             bail!(
-                "{} holds a learned field already ({}); pass --force to replace it or --resume to continue its pass",
-                self.model.display(),
-                crate::field::FIELD_JSON
+                "{} holds {what} already ({json}); pass --force to replace it or --resume to continue its pass",
+                model.display()
             );
         }
         Ok(())

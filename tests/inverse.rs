@@ -15,7 +15,7 @@ use actionfinder::apply::{apply, map_points, Subset};
 use actionfinder::catalog::{Catalog, FLAG_OUT_OF_RANGE};
 use actionfinder::dataset::StreamsDataset;
 use actionfinder::inverse::command::{
-    invert_command, sample_command, AngleSampling, InvertConfig, SampleConfig, Tori,
+    invert_command, sample_command, AngleSampling, Destination, InvertConfig, SampleConfig, Tori,
 };
 use actionfinder::inverse::fit::{fit_inverse, InverseConfig};
 use actionfinder::inverse::roundtrip::{angle_difference, errors};
@@ -129,9 +129,11 @@ fn invert(dir: &Path, input: &Path) -> anyhow::Result<Catalog> {
     invert_command(&InvertConfig {
         model: dir.to_path_buf(),
         input: input.to_path_buf(),
-        out: out.clone(),
-        device: "cpu".into(),
-        existing: Existing::Replace,
+        output: Destination {
+            out: out.clone(),
+            device: "cpu".into(),
+            existing: Existing::Replace,
+        },
     })?;
     Ok(Catalog::read(&out).unwrap())
 }
@@ -185,9 +187,11 @@ fn sampled_points_lie_on_the_torus_asked_for() {
         tori: Tori::One([j[0], j[1], j[2]]),
         angles: AngleSampling::Grid(3),
         seed: 1,
-        out: out.clone(),
-        device: "cpu".into(),
-        existing: Existing::Refuse,
+        output: Destination {
+            out: out.clone(),
+            device: "cpu".into(),
+            existing: Existing::Refuse,
+        },
     };
     println!("{}", sample_command(&cfg).unwrap());
     let torus = Catalog::read(&out).unwrap();
@@ -212,7 +216,10 @@ fn sampled_points_lie_on_the_torus_asked_for() {
     let from = SampleConfig {
         tori: Tori::Catalog(path.clone()),
         angles: AngleSampling::Random(2),
-        out: work.path().join("resampled.h5"),
+        output: Destination {
+            out: work.path().join("resampled.h5"),
+            ..cfg.output.clone()
+        },
         ..cfg
     };
     sample_command(&from).unwrap();

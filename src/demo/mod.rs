@@ -41,8 +41,9 @@ use crate::field::command::{field_command, FieldCommandConfig, GridSpec, Positio
 use crate::field::fit::{fit_field, FieldConfig};
 use crate::field::FieldModel;
 use crate::generate::{add_truth, generate, GenerateConfig, SnapshotPlan};
-use crate::inverse::command::{invert_command, InvertConfig};
+use crate::inverse::command::{invert_command, Destination, InvertConfig};
 use crate::inverse::fit::{fit_inverse, InverseConfig};
+use crate::inverse::samples::TorusSampling;
 use crate::output::{self, Existing};
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
@@ -56,6 +57,9 @@ pub const SNAPSHOT_DIR: &str = "snapshots";
 pub const MODEL_DIR: &str = "model";
 pub const FIELD_FILE: &str = "field_grid.h5";
 pub const FIELD_PLOTS: &str = "field_plots";
+/// Torus points per training point of the demo's inverse pass (fewer than the default, to keep
+/// the demo short).
+const DEMO_TORUS_SAMPLES: usize = 2;
 /// The unseen orbits' catalog inverted back to points.
 pub const INVERTED_FILE: &str = "points_unseen.h5";
 
@@ -223,11 +227,17 @@ fn learn(
     };
     println!("{}", fit_field(&model, ds, &field_cfg, false)?);
     println!("fit-inverse: learning the inverse map (J, theta) -> (x, v) from the action map");
+    let defaults = InverseConfig::default();
     let inverse_cfg = InverseConfig {
         epochs: args.epochs,
+        sampling: TorusSampling {
+            per_star: DEMO_TORUS_SAMPLES,
+            seed: args.seed,
+            ..defaults.sampling
+        },
         device: args.device.clone(),
         seed: args.seed,
-        ..InverseConfig::default()
+        ..defaults
     };
     println!("{}", fit_inverse(&model, ds, &inverse_cfg, false)?);
     let circular_speed_error = field_against_exact(args, &model, pot.as_ref())?;
@@ -277,9 +287,11 @@ invert: the unseen orbits' actions and angles back to positions and velocities"
         invert_command(&InvertConfig {
             model: model.to_path_buf(),
             input: catalog.clone(),
-            out: out.clone(),
-            device: args.device.clone(),
-            existing: existing(args),
+            output: Destination {
+                out: out.clone(),
+                device: args.device.clone(),
+                existing: existing(args),
+            },
         })?
     );
     let (points, inverted) = (Catalog::read(&catalog)?, Catalog::read(&out)?);

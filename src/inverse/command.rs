@@ -33,15 +33,22 @@ pub struct Request {
     pub stream: Option<Vec<u64>>,
 }
 
+/// Where `invert` and `sample` write their catalog, and the device they run on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Destination {
+    pub out: PathBuf,
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+    pub existing: Existing,
+}
+
 /// The `invert` job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InvertConfig {
     pub model: PathBuf,
     /// Catalog with `/particles/actions` and `/particles/angles`.
     pub input: PathBuf,
-    pub out: PathBuf,
-    pub device: String,
-    pub existing: Existing,
+    pub output: Destination,
 }
 
 /// Where `sample`'s actions come from.
@@ -69,9 +76,7 @@ pub struct SampleConfig {
     pub tori: Tori,
     pub angles: AngleSampling,
     pub seed: u64,
-    pub out: PathBuf,
-    pub device: String,
-    pub existing: Existing,
+    pub output: Destination,
 }
 
 /// What `invert` or `sample` did.
@@ -98,10 +103,10 @@ impl fmt::Display for InvertSummary {
 
 /// Run `invert`.
 pub fn invert_command(cfg: &InvertConfig) -> Result<InvertSummary> {
-    check_out(&cfg.model, &cfg.out, Some(&cfg.input), cfg.existing)?;
+    check_out(&cfg.model, &cfg.output, Some(&cfg.input))?;
     let request = read_request(&cfg.input).with_context(|| format!("{}", cfg.input.display()))?;
     let source = format!("invert {}", cfg.input.display());
-    run(&cfg.model, request, &cfg.device, &cfg.out, &source)
+    run(&cfg.model, request, &cfg.output, &source)
 }
 
 /// Run `sample`.
@@ -110,7 +115,7 @@ pub fn sample_command(cfg: &SampleConfig) -> Result<InvertSummary> {
         Tori::Catalog(path) => Some(path.as_path()),
         Tori::One(_) => None,
     };
-    check_out(&cfg.model, &cfg.out, input, cfg.existing)?;
+    check_out(&cfg.model, &cfg.output, input)?;
     let tori = match &cfg.tori {
         Tori::One(j) => Request {
             actions: j.to_vec(),
@@ -119,16 +124,16 @@ pub fn sample_command(cfg: &SampleConfig) -> Result<InvertSummary> {
         Tori::Catalog(path) => read_request(path).with_context(|| format!("--from {}", path.display()))?,
     };
     let request = on_tori(&tori, cfg.angles, cfg.seed)?;
-    run(&cfg.model, request, &cfg.device, &cfg.out, "sample")
+    run(&cfg.model, request, &cfg.output, "sample")
 }
 
 /// The output is not an input (nor a file of the model directory) and does not exist unless
 /// replacing.
-fn check_out(model: &Path, out: &Path, input: Option<&Path>, existing: Existing) -> Result<()> {
+fn check_out(model: &Path, to: &Destination, input: Option<&Path>) -> Result<()> {
     let files = output::files_in(model);
     let mut inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     inputs.extend(input);
-    output::check_file("--out", out, &inputs, existing)
+    output::check_file("--out", &to.out, &inputs, to.existing)
 }
 
 /// `/particles/actions` and `/particles/angles` (`[n,3]` each, in the project's units and
@@ -207,9 +212,9 @@ fn repeat_rows(v: &[f64], times: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Invert `request` with the model directory `model_dir`, flag, and write the catalog `out`.
-fn run(model_dir: &Path, request: Request, device: &str, out: &Path, source: &str) -> Result<InvertSummary> {
-    let device = crate::device::parse(device)?;
+/// Invert `request` with the model directory `model_dir`, flag, and write the catalog.
+fn run(model_dir: &Path, request: Request, to: &Destination, source: &str) -> Result<InvertSummary> {
+    let (device, out) = (crate::device::parse(&to.device)?, &to.out);
     let (model, _) = Model::load(model_dir, &device)?;
     let (inverse, _) = InverseModel::load(model_dir, &device)?;
     let (xv, flags) = invert_flagged(&model, &inverse, &request.actions, &request.angles)?;
