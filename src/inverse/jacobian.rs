@@ -66,10 +66,9 @@ fn columns(finder: &IsochroneFinder, u: &[f64; 6], [l, v]: [f64; 2]) -> Option<[
 /// Steps back and ahead of component `c` at `value`: [`STEP`] each, but none across zero for
 /// an action.
 fn steps(c: usize, value: f64) -> (f64, f64) {
-    let action = c < 3;
-    match () {
-        _ if action && value >= 0.0 && value < STEP => (0.0, STEP),
-        _ if action && value < 0.0 && value > -STEP => (STEP, 0.0),
+    match c < 3 {
+        true if (0.0..STEP).contains(&value) => (0.0, STEP),
+        true if (-STEP..0.0).contains(&value) => (STEP, 0.0),
         _ => (STEP, STEP),
     }
 }
