@@ -4,8 +4,11 @@
 //! naming the file and the cause, and flags actions outside the trained range; `sample` puts
 //! points on the torus asked for; `apply` writes each point's round trip and `validate`
 //! summarises it; inverse directories save and load bit for bit and an inverse
-//! of another action map is refused.
+//! of another action map is refused; the command line trains, refits only with `--force`, and
+//! refuses bad `sample` actions.
 
+#[allow(dead_code)]
+mod common_cli;
 #[allow(dead_code)]
 mod common_learning;
 
@@ -26,6 +29,7 @@ use actionfinder::output::Existing;
 use actionfinder::train::{train, Axisymmetry, TrainConfig};
 use actionfinder::validate::validate;
 use candle_core::{Device, Tensor};
+use common_cli::actionfinder;
 use common_learning::*;
 
 /// A small, short inverse pass.
@@ -283,4 +287,51 @@ fn apply_writes_the_round_trip_and_validate_summarises_it() {
     assert_eq!(r.points, ds.n_points());
     assert!(r.mean_dx < 1e-8 && r.mean_dv < 1e-8, "{r:?}");
     assert!(report.to_string().contains("Round trip through the inverse map"));
+}
+
+/// `train --inverse` adds the inverse to the model directory; `fit-inverse` then refuses to
+/// replace it without `--force`; `sample` refuses actions that are not three numbers.
+#[test]
+fn the_command_line_trains_refits_and_refuses() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("streams.h5");
+    dataset()
+        .select(&(0..16).collect::<Vec<_>>())
+        .write(&data)
+        .unwrap();
+    let model = work.path().join("model");
+    let (d, m) = (data.to_str().unwrap(), model.to_str().unwrap());
+    let small = [
+        "--inverse-epochs",
+        "2",
+        "--inverse-width",
+        "16",
+        "--inverse-depth",
+        "1",
+    ];
+    let train = [
+        &["train", d, "--out", m, "--epochs", "2", "--inverse"][..],
+        &small,
+    ]
+    .concat();
+    let out = actionfinder(&train);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("learned inverse"));
+    assert!(model.join(INVERSE_JSON).is_file());
+    let again = actionfinder(&[&["fit-inverse", m, d][..], &small].concat());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success() && err.contains("--force") && err.contains(INVERSE_JSON),
+        "{err}"
+    );
+    let forced = actionfinder(&[&["fit-inverse", m, d, "--force"][..], &small].concat());
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    let torus = work.path().join("torus.h5");
+    let bad = actionfinder(&["sample", m, "--actions", "1,2", "--out", torus.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && err.contains("--actions"), "{err}");
 }
