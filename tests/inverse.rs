@@ -5,7 +5,7 @@
 //! points on the torus asked for; `apply` writes each point's round trip and `validate`
 //! summarises it; inverse directories save and load bit for bit and an inverse
 //! of another action map is refused; the command line trains, refits only with `--force`, and
-//! refuses bad `sample` actions.
+//! refuses bad `sample` actions; a resumed inverse pass is a straight one.
 
 #[allow(dead_code)]
 mod common_cli;
@@ -334,4 +334,41 @@ fn the_command_line_trains_refits_and_refuses() {
     let bad = actionfinder(&["sample", m, "--actions", "1,2", "--out", torus.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success() && err.contains("--actions"), "{err}");
+}
+
+/// An inverse pass stopped after 3 epochs and resumed to 6 ends where a straight run of 6
+/// does, bit for bit.
+#[test]
+fn a_resumed_inverse_pass_equals_a_straight_one() {
+    let (straight, resumed) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let model = Model::new(model_config(true), &Device::Cpu, 7).unwrap();
+    model.save(straight.path(), &serde_json::json!({})).unwrap();
+    model.save(resumed.path(), &serde_json::json!({})).unwrap();
+    let ds = dataset().select(&(0..32).collect::<Vec<_>>());
+    let cfg = InverseConfig {
+        checkpoint_every: 1,
+        ..quick(6)
+    };
+    fit_inverse(straight.path(), &ds, &cfg, false).unwrap();
+    let first = InverseConfig {
+        stop_after: 3,
+        ..cfg.clone()
+    };
+    assert_eq!(
+        fit_inverse(resumed.path(), &ds, &first, false)
+            .unwrap()
+            .epochs_run,
+        3
+    );
+    assert_eq!(
+        fit_inverse(resumed.path(), &ds, &cfg, true).unwrap().epochs_run,
+        6
+    );
+    let weights = |dir: &Path| {
+        let (inverse, _) = InverseModel::load(dir, &Device::Cpu).unwrap();
+        (inverse.vars().iter())
+            .flat_map(|(_, v)| bits(&v.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(weights(straight.path()), weights(resumed.path()));
 }
