@@ -8,6 +8,7 @@
 #   bash bench/inverse.sh [CASE ...]   cases: iso-plus20 mw-halo (default: both)
 #   MODELS=DIR bash bench/inverse.sh   reuse action maps trained beforehand in DIR/CASE
 #                                      (copied: the inverse is fitted on the copy)
+#   INVERSE_FLAGS="--inverse-samples 2" bash bench/inverse.sh   extra fit-inverse flags
 #
 # iso-plus20: AGAMA isochrone halo (1024 streams), toy M and b both 20% high (paper: dx 0.3 kpc,
 #             dv 2.6 km/s); unseen: 1024 orbits generated in the same isochrone (seed 2);
@@ -50,7 +51,8 @@ action_map() {
 # fit-inverse (timed) on the training set, then the round trip on the unseen set.
 inverse() {
   local name=$1 data=$2 unseen=$3 paper=$4
-  echo "  $name: inverse pass $(seconds "$AF" fit-inverse "$tmp/$name" "$data") s; paper $paper"
+  # shellcheck disable=SC2086 # the flags are words
+  echo "  $name: inverse pass $(seconds "$AF" fit-inverse "$tmp/$name" "$data" ${INVERSE_FLAGS:-}) s; paper $paper"
   grep -E "round trip|toy inverse|learned inverse" "$tmp/last.log" | sed 's/^/    /'
   "$AF" apply "$tmp/$name" "$unseen" --out "$tmp/$name.h5" > /dev/null 2>&1
   "$AF" validate "$tmp/$name.h5" --truth "$unseen" --json > "$tmp/$name.json" 2> /dev/null
