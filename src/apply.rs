@@ -326,7 +326,9 @@ fn learned_field(
 }
 
 /// `[n,2]` round-trip errors `|x - x'|`, `|v - v'|` through the model's inverse map
-/// ([`crate::inverse::roundtrip`]), or `None` when the model has none.
+/// ([`crate::inverse::roundtrip`]), or `None` when the model has none or one that cannot be
+/// used (fitted to an earlier action map, or damaged: said in the log; the actions do not
+/// need it).
 fn roundtrip_errors(
     model_dir: &Path,
     xv: &[f64],
@@ -336,8 +338,13 @@ fn roundtrip_errors(
     if !InverseModel::exists(model_dir) {
         return Ok(None);
     }
-    let (inverse, _) = InverseModel::load(model_dir, device)?;
-    Ok(Some(crate::inverse::roundtrip::errors_of(&inverse, xv, mapped)?))
+    match InverseModel::load(model_dir, device) {
+        Ok((inverse, _)) => Ok(Some(crate::inverse::roundtrip::errors_of(&inverse, xv, mapped)?)),
+        Err(e) => {
+            log::warn!("{e}: no /particles/roundtrip_error written");
+            Ok(None)
+        }
+    }
 }
 
 fn add_field(catalog: &mut Catalog, columns: FieldColumns) -> Result<()> {

@@ -2,8 +2,8 @@
 //! round trip closes to rounding; with the toy 10% off, a short inverse pass cuts the round-trip
 //! error of the toy's own inverse at least 5x; `invert` refuses input without actions or angles,
 //! naming the file and the cause, and flags actions outside the trained range; `sample` puts
-//! points on the torus asked for; `apply` writes each point's round trip and `validate`
-//! summarises it; inverse directories save and load bit for bit and an inverse
+//! points on the torus asked for; `apply` writes each point's round trip (not through an
+//! inverse of an earlier map) and `validate` summarises it; inverse directories save and load bit for bit and an inverse
 //! of another action map is refused; the command line trains, refits only with `--force`, and
 //! refuses bad `sample` actions; a resumed inverse pass is a straight one.
 
@@ -287,6 +287,11 @@ fn apply_writes_the_round_trip_and_validate_summarises_it() {
     assert_eq!(r.points, ds.n_points());
     assert!(r.mean_dx < 1e-8 && r.mean_dv < 1e-8, "{r:?}");
     assert!(report.to_string().contains("Round trip through the inverse map"));
+    let retrained = Model::new(model_config(false), &Device::Cpu, 4).unwrap();
+    retrained.save(dir.path(), &serde_json::json!({})).unwrap();
+    apply(dir.path(), &input, &out, Subset::All, &Device::Cpu).unwrap();
+    let stale = Catalog::read(&out).unwrap();
+    assert!(stale.column("actions").is_some() && stale.column("roundtrip_error").is_none());
 }
 
 /// `train --inverse` adds the inverse to the model directory; `fit-inverse` then refuses to
