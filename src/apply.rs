@@ -8,6 +8,9 @@
 //! (pericentre and ascending node): `theta = theta''(x, v) - theta''(theta_toy = 0, J')`, the
 //! image of the toy's origin on the star's torus. This moves no action (unlike the paper's
 //! alpha1 term, which pulls the whole map towards the toy during training).
+//!
+//! Where the model directory has an inverse map, each point's round trip through it,
+//! `|x - x'|` and `|v - v'|`, is a per-point quality measure (`/particles/roundtrip_error`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -27,6 +30,7 @@ use crate::dataset::{StreamLayout, StreamsDataset};
 use crate::digest::DataDigest;
 use crate::field::columns::{field_columns, FieldColumns, POTENTIAL_ZERO_POINT};
 use crate::field::FieldModel;
+use crate::inverse::InverseModel;
 use crate::model::fixed_point;
 use crate::model::transform::Nets;
 use crate::model::Model;
@@ -262,6 +266,7 @@ pub fn apply_with_ensemble(
         flag_untrusted(tm, &layout, min_coverage, &mut mapped.flags)
     });
     let field = learned_field(&model, model_dir, &input.points.xv, &mapped.j_prime, device)?;
+    let roundtrip = roundtrip_errors(model_dir, &input.points.xv, &mapped, device)?;
     let has_field = field.is_some();
     let slopes = timing
         .as_ref()
@@ -279,6 +284,11 @@ pub fn apply_with_ensemble(
     if let Some(e) = action_error {
         catalog
             .set_column("action_error", e)
+            .map_err(anyhow::Error::msg)?;
+    }
+    if let Some(e) = roundtrip {
+        catalog
+            .set_column("roundtrip_error", e)
             .map_err(anyhow::Error::msg)?;
     }
     catalog.write(out)?;
@@ -313,6 +323,28 @@ fn learned_field(
     }
     let (field, _) = FieldModel::load(model_dir, device)?;
     Ok(Some(field_columns(model, &field, xv, j_prime)?))
+}
+
+/// `[n,2]` round-trip errors `|x - x'|`, `|v - v'|` through the model's inverse map
+/// ([`crate::inverse::roundtrip`]), or `None` when the model has none or one that cannot be
+/// used (fitted to an earlier action map, or damaged: said in the log; the actions do not
+/// need it).
+fn roundtrip_errors(
+    model_dir: &Path,
+    xv: &[f64],
+    mapped: &Mapped,
+    device: &Device,
+) -> Result<Option<Vec<f64>>> {
+    if !InverseModel::exists(model_dir) {
+        return Ok(None);
+    }
+    match InverseModel::load(model_dir, device) {
+        Ok((inverse, _)) => Ok(Some(crate::inverse::roundtrip::errors_of(&inverse, xv, mapped)?)),
+        Err(e) => {
+            log::warn!("{e}: no /particles/roundtrip_error written");
+            Ok(None)
+        }
+    }
 }
 
 fn add_field(catalog: &mut Catalog, columns: FieldColumns) -> Result<()> {

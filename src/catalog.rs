@@ -3,8 +3,9 @@
 //! `/particles/xv` [n,6] always; `/particles/ids` and `/particles/stream` [n] when known;
 //! `/particles/actions|angles|frequencies|acceleration` [n,3],
 //! `/particles/stream_frequencies` [n,3] (per stream, from the time slope of the angles), `/particles/potential` [n],
-//! `/particles/action_spread` [n] and `/particles/flag` [n] (0 = ok, otherwise why the
-//! point has NaN results) where computed. Root attributes as in every file of ours, plus
+//! `/particles/action_spread` [n], `/particles/roundtrip_error` [n,2] (`|x - x'|` in kpc and
+//! `|v - v'|` in km/s through the inverse map) and `/particles/flag` [n] (0 = ok, otherwise why
+//! the point has NaN results) where computed. Root attributes as in every file of ours, plus
 //! `method`.
 
 use std::collections::BTreeMap;
@@ -16,7 +17,7 @@ use crate::dataset::units::{read_labelled, read_xv};
 use crate::dataset::{check_root_units, read_attrs, write_root_attrs, DatasetAttrs};
 
 /// Optional per-particle float columns: (name, values per particle, unit, component order).
-const COLUMNS: [(&str, usize, &str, Option<&str>); 8] = [
+const COLUMNS: [(&str, usize, &str, Option<&str>); 9] = [
     ("actions", 3, "kpc km/s", Some("r,z,phi")),
     ("angles", 3, "rad", Some("r,z,phi")),
     ("frequencies", 3, "km/s/kpc", Some("r,z,phi")),
@@ -25,12 +26,15 @@ const COLUMNS: [(&str, usize, &str, Option<&str>); 8] = [
     ("potential", 1, "(km/s)^2", None),
     ("action_spread", 1, "kpc km/s", None),
     ("action_error", 3, "kpc km/s", Some("r,z,phi")),
+    ("roundtrip_error", 2, "kpc, km/s", Some("dx,dv")),
 ];
 
 /// Meaning of `/particles/flag`.
 pub const FLAG_MEANING: &str =
     "0 ok, 1 unbound, 2 non-finite input, 3 no convergence, 4 method does not apply \
-     (1-4: values NaN), 5 values written but not trusted (the stream spans too little of a radial period)";
+     (1-4: values NaN), 5 values written but not trusted (the stream spans too little of a radial period), \
+     6 point written but its actions lie outside the range the inverse map learned, \
+     7 point written but its round trip through the forward map does not close";
 
 /// `/particles/flag` of a point whose iteration did not converge (values NaN).
 pub const FLAG_NO_CONVERGENCE: u32 = actionfinder_integrators::actions::Flag::NoConvergence as u32;
@@ -38,6 +42,14 @@ pub const FLAG_NO_CONVERGENCE: u32 = actionfinder_integrators::actions::Flag::No
 /// `/particles/flag` of a point whose values are written but not trusted: its stream spans
 /// too little of a radial period to fix its actions (`docs/notes/learning-prototype.md`).
 pub const FLAG_UNTRUSTED: u32 = 5;
+
+/// `/particles/flag` of a point inverted from actions outside the range the inverse map was
+/// trained on (the point is written).
+pub const FLAG_OUT_OF_RANGE: u32 = 6;
+
+/// `/particles/flag` of an inverted point whose round trip through the forward map does not
+/// close (the point is written).
+pub const FLAG_NO_CLOSURE: u32 = 7;
 
 /// Per-particle results.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -52,6 +52,15 @@ pub enum Command {
     /// plane: acceleration and potential to HDF5, profiles against a known potential or a
     /// dataset's truth, PNG plots.
     Field(FieldArgs),
+    /// Learn the inverse map (J'', theta'') -> (x, v) of a trained model directory from the
+    /// action map's own output on the streams and between them, and add it to that directory.
+    FitInverse(FitInverseArgs),
+    /// Positions and velocities from the actions and angles of a catalog, through a model
+    /// directory's inverse map; writes a catalog, flagging points outside what it learned.
+    Invert(InvertArgs),
+    /// Points on learned tori without integrating: one torus (--actions) or every star of a
+    /// catalog (--from) at fresh angles; writes a catalog.
+    Sample(SampleArgs),
     /// Benchmarks of our own kernels (peers run side by side by the scripts in bench/).
     Bench(crate::bench::BenchArgs),
     /// A catalog against the truth of the streams dataset it was made from: action and
@@ -549,6 +558,9 @@ pub fn run(cli: Cli) -> Result<()> {
             if let Some(form) = args.field {
                 crate::field::fit::check(&args.field_options.config(form, &args.device))?;
             }
+            if args.inverse {
+                crate::inverse::fit::check(&args.inverse_options.config(&args.device))?;
+            }
             use crate::train::output::{ModelOutput, OutputMode};
             let mode = match (args.resume, args.force) {
                 (true, _) => OutputMode::Resume,
@@ -571,10 +583,20 @@ pub fn run(cli: Cli) -> Result<()> {
                     crate::field::fit::fit_field(output.dir(), &ds, &cfg, false)
                 })
                 .transpose()?;
+            let inverse = args
+                .inverse
+                .then(|| {
+                    let cfg = args.inverse_options.config(&args.device);
+                    crate::inverse::fit::fit_inverse(output.dir(), &ds, &cfg, false)
+                })
+                .transpose()?;
             summary.out = output.commit()?;
             println!("{summary}");
             if let Some(field) = field {
                 println!("{field}");
+            }
+            if let Some(inverse) = inverse {
+                println!("{inverse}");
             }
             Ok(())
         }
@@ -603,21 +625,41 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::FitField(args) => {
-            args.check_existing()?;
-            let ds = crate::dataset::StreamsDataset::read(&args.dataset)?;
-            crate::dataset::checks::check_learnable(&ds)
-                .with_context(|| format!("dataset {}", args.dataset.display()))?;
+            let pass = &args.pass;
+            pass.check_existing(&args.model, "a learned field", crate::field::FIELD_JSON)?;
+            let ds = learnable(&args.dataset)?;
             let cfg = crate::field::fit::FieldConfig {
-                checkpoint_every: args.checkpoint_every,
-                stop_after: args.stop_after,
-                ..args.field.config(args.form, &args.device)
+                checkpoint_every: pass.checkpoint_every,
+                stop_after: pass.stop_after,
+                ..args.field.config(args.form, &pass.device)
             };
-            let summary = crate::field::fit::fit_field(&args.model, &ds, &cfg, args.resume)?;
+            let summary = crate::field::fit::fit_field(&args.model, &ds, &cfg, pass.resume)?;
             println!("{summary}");
             Ok(())
         }
         Command::Field(args) => {
             println!("{}", crate::field::command::field_command(&args.config()?)?);
+            Ok(())
+        }
+        Command::FitInverse(args) => {
+            let pass = &args.pass;
+            pass.check_existing(&args.model, "an inverse map", crate::inverse::INVERSE_JSON)?;
+            let ds = learnable(&args.dataset)?;
+            let cfg = crate::inverse::fit::InverseConfig {
+                checkpoint_every: pass.checkpoint_every,
+                stop_after: pass.stop_after,
+                ..args.inverse.config(&pass.device)
+            };
+            let summary = crate::inverse::fit::fit_inverse(&args.model, &ds, &cfg, pass.resume)?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Invert(args) => {
+            println!("{}", crate::inverse::command::invert_command(&args.config())?);
+            Ok(())
+        }
+        Command::Sample(args) => {
+            println!("{}", crate::inverse::command::sample_command(&args.config()?)?);
             Ok(())
         }
         Command::Bench(args) => crate::bench::run(&args),
@@ -637,6 +679,13 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The streams dataset at `path`, checked to be one a pass can learn from.
+fn learnable(path: &std::path::Path) -> Result<crate::dataset::StreamsDataset> {
+    let ds = crate::dataset::StreamsDataset::read(path)?;
+    crate::dataset::checks::check_learnable(&ds).with_context(|| format!("dataset {}", path.display()))?;
+    Ok(ds)
 }
 
 /// Sizes of the networks G and P (shared by `train` and `bench train`).
@@ -752,6 +801,180 @@ pub struct TrainArgs {
     pub field: Option<crate::field::FieldForm>,
     #[command(flatten)]
     pub field_options: FieldOptions,
+    /// Also learn the inverse map after the action map (and the field).
+    #[arg(long)]
+    pub inverse: bool,
+    #[command(flatten)]
+    pub inverse_options: InverseOptions,
+}
+
+/// Options of the inverse pass (shared by `fit-inverse` and `train --inverse`).
+#[derive(Args, Debug, Clone)]
+pub struct InverseOptions {
+    /// Inverse network epochs.
+    #[arg(long, default_value_t = 300)]
+    pub inverse_epochs: usize,
+    /// Inverse network initial learning rate (cosine decay to 1e-5).
+    #[arg(long, default_value_t = 1e-3)]
+    pub inverse_lr: f64,
+    /// Inverse network width (and blocks, --inverse-depth).
+    #[arg(long, default_value_t = 128)]
+    pub inverse_width: usize,
+    #[arg(long, default_value_t = 4)]
+    pub inverse_depth: usize,
+    /// Pairs per mini-batch of the inverse pass.
+    #[arg(long, default_value_t = 512)]
+    pub inverse_batch: usize,
+    /// Points on the learned tori between the data, per training point (random toy angles).
+    #[arg(long, default_value_t = 8)]
+    pub inverse_samples: usize,
+    /// Largest relative change of each J' of those torus points.
+    #[arg(long, default_value_t = 0.1)]
+    pub inverse_jitter: f64,
+    /// Seed of the inverse network's weights, batches and torus points.
+    #[arg(long, default_value_t = 1)]
+    pub inverse_seed: u64,
+}
+
+impl InverseOptions {
+    /// The inverse pass configuration on `device`.
+    pub fn config(&self, device: &str) -> crate::inverse::fit::InverseConfig {
+        crate::inverse::fit::InverseConfig {
+            epochs: self.inverse_epochs,
+            learning_rate: self.inverse_lr,
+            final_learning_rate: 1e-5f64.min(self.inverse_lr),
+            width: self.inverse_width,
+            max_width: self.inverse_width,
+            depth: self.inverse_depth,
+            batch_rows: self.inverse_batch,
+            sampling: crate::inverse::samples::TorusSampling {
+                per_star: self.inverse_samples,
+                jitter: self.inverse_jitter,
+                seed: self.inverse_seed,
+            },
+            seed: self.inverse_seed,
+            device: device.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
+/// `actionfinder fit-inverse`.
+#[derive(Args, Debug)]
+pub struct FitInverseArgs {
+    /// Model directory written by `train` (the inverse is added to it).
+    pub model: PathBuf,
+    /// Streams dataset (the one the model was trained on keeps its held-out streams).
+    pub dataset: PathBuf,
+    #[command(flatten)]
+    pub inverse: InverseOptions,
+    #[command(flatten)]
+    pub pass: PassArgs,
+}
+
+/// `actionfinder invert`.
+#[derive(Args, Debug)]
+pub struct InvertArgs {
+    /// Model directory with an inverse map (`fit-inverse`, `train --inverse`).
+    pub model: PathBuf,
+    /// Catalog with /particles/actions and /particles/angles (as `apply` writes).
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub output: InverseOutputArgs,
+}
+
+/// Where `invert` and `sample` write, and the device they run on.
+#[derive(Args, Debug)]
+pub struct InverseOutputArgs {
+    /// Catalog to write (/particles/xv, the actions and angles, /particles/flag; `sample`:
+    /// /particles/stream, the torus of each point).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// cpu or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Replace the output if it exists (atomically, once the new one is complete).
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl InverseOutputArgs {
+    fn destination(&self) -> crate::inverse::command::Destination {
+        crate::inverse::command::Destination {
+            out: self.out.clone(),
+            device: self.device.clone(),
+            existing: Existing::from_force(self.force),
+        }
+    }
+}
+
+impl InvertArgs {
+    /// The `invert` job these arguments describe.
+    pub fn config(&self) -> crate::inverse::command::InvertConfig {
+        crate::inverse::command::InvertConfig {
+            model: self.model.clone(),
+            input: self.input.clone(),
+            output: self.output.destination(),
+        }
+    }
+}
+
+/// `actionfinder sample`.
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("tori").required(true).args(["actions", "from"])))]
+pub struct SampleArgs {
+    /// Model directory with an inverse map.
+    pub model: PathBuf,
+    /// One torus: J_r,J_z,J_phi (kpc km/s).
+    #[arg(
+        long,
+        value_name = "J_R,J_Z,J_PHI",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
+    pub actions: Option<Vec<f64>>,
+    /// Every star of a catalog with /particles/actions (and angles), each at fresh angles.
+    #[arg(long, value_name = "CATALOG")]
+    pub from: Option<PathBuf>,
+    /// N random angles per torus, uniform in [0, 2 pi)^3 [default: 1 with --from, 64 with
+    /// --actions].
+    #[arg(long, value_name = "N", conflicts_with = "grid")]
+    pub angles: Option<usize>,
+    /// N^3 angles per torus on a grid, 2 pi k / N per component.
+    #[arg(long, value_name = "N")]
+    pub grid: Option<usize>,
+    /// Seed of the random angles.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub output: InverseOutputArgs,
+}
+
+impl SampleArgs {
+    /// The `sample` job these arguments describe.
+    pub fn config(&self) -> Result<crate::inverse::command::SampleConfig> {
+        use crate::inverse::command::{AngleSampling, Tori};
+        let tori = match (&self.actions, &self.from) {
+            (Some(j), None) => match j[..] {
+                [jr, jz, jphi] if j.iter().all(|x| x.is_finite()) => Tori::One([jr, jz, jphi]),
+                _ => bail!("--actions takes three finite numbers J_r,J_z,J_phi (kpc km/s), got {j:?}"),
+            },
+            (None, Some(path)) => Tori::Catalog(path.clone()),
+            _ => bail!("give exactly one of --actions J_r,J_z,J_phi or --from CATALOG"),
+        };
+        let angles = match (self.angles, self.grid) {
+            (_, Some(n)) => AngleSampling::Grid(n),
+            (Some(n), None) => AngleSampling::Random(n),
+            (None, None) => AngleSampling::Random(if self.from.is_some() { 1 } else { 64 }),
+        };
+        Ok(crate::inverse::command::SampleConfig {
+            model: self.model.clone(),
+            tori,
+            angles,
+            seed: self.seed,
+            output: self.output.destination(),
+        })
+    }
 }
 
 /// Options of the field pass (shared by `fit-field` and `train --field`).
@@ -837,33 +1060,40 @@ pub struct FitFieldArgs {
     pub form: crate::field::FieldForm,
     #[command(flatten)]
     pub field: FieldOptions,
+    #[command(flatten)]
+    pub pass: PassArgs,
+}
+
+/// How a pass fitted after the action map runs (`fit-field`, `fit-inverse`).
+#[derive(Args, Debug)]
+pub struct PassArgs {
     /// cpu or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// Continue from the field checkpoint in MODEL_DIR (only --field-epochs,
+    /// Continue from the pass's checkpoint in MODEL_DIR (only its epochs,
     /// --checkpoint-every, --stop-after and --device may differ from the pass's).
     #[arg(long)]
     pub resume: bool,
-    /// Checkpoint every this many field epochs (0 = never).
+    /// Checkpoint every this many epochs of the pass (0 = never).
     #[arg(long, default_value_t = 10)]
     pub checkpoint_every: usize,
-    /// Stop after this many field epochs in this session (0 = never), leaving a checkpoint
-    /// for --resume.
+    /// Stop after this many epochs of the pass in this session (0 = never), leaving a
+    /// checkpoint for --resume.
     #[arg(long, default_value_t = 0)]
     pub stop_after: usize,
-    /// Replace a field the model directory holds already.
+    /// Replace what the pass adds to the model directory when it holds it already.
     #[arg(long, conflicts_with = "resume")]
     pub force: bool,
 }
 
-impl FitFieldArgs {
-    /// Refuses to replace a learned field unless `--force` (or `--resume` to continue it).
-    fn check_existing(&self) -> Result<()> {
-        if crate::field::FieldModel::exists(&self.model) && !(self.force || self.resume) {
+impl PassArgs {
+    /// Refuses to replace the network `what` (its description file `json`) that `model`
+    /// holds already, unless `--force` (or `--resume` to continue its pass).
+    fn check_existing(&self, model: &std::path::Path, what: &str, json: &str) -> Result<()> {
+        if model.join(json).exists() && !(self.force || self.resume) {
             bail!(
-                "{} holds a learned field already ({}); pass --force to replace it or --resume to continue its pass",
-                self.model.display(),
-                crate::field::FIELD_JSON
+                "{} holds {what} already ({json}); pass --force to replace it or --resume to continue its pass",
+                model.display()
             );
         }
         Ok(())

@@ -22,6 +22,8 @@ use common_cli::{actionfinder, is_png};
 /// errors of order one.
 const MAX_RELATIVE_ACTION_ERROR: f64 = 0.2;
 const MAX_CIRCULAR_SPEED_ERROR: f64 = 0.3;
+/// Mean relative departure of the inverted points (a broken inverse is off by order one).
+const MAX_RELATIVE_INVERSE_ERROR: f64 = 0.2;
 /// How closely the exact actions of the tracked streams match the generator's for the same
 /// orbits (both exact; they differ by the integration's and the action solver's errors).
 const TRUTH_TOLERANCE: f64 = 1e-6;
@@ -84,6 +86,11 @@ fn assert_accurate(model: &DemoModel, report: &DemoReport) {
             actions.relative_overall
         );
     }
+    let [dx, dv] = report.inverted_relative;
+    assert!(
+        dx < MAX_RELATIVE_INVERSE_ERROR && dv < MAX_RELATIVE_INVERSE_ERROR,
+        "{model}: inverted points off by {dx} |x|, {dv} |v|"
+    );
     let vc = report.circular_speed_error;
     assert!(
         vc.is_finite() && vc < MAX_CIRCULAR_SPEED_ERROR,
@@ -107,6 +114,8 @@ fn runs_end_to_end(model: &str) {
         "field_grid.h5".to_string(),
         "catalog_validation.h5".to_string(),
         "catalog_unseen.h5".to_string(),
+        "points_unseen.h5".to_string(),
+        "model/inverse.json".to_string(),
     ] {
         assert!(out.join(&file).is_file(), "{model}: {file} not written");
     }

@@ -16,8 +16,11 @@
 //! streams and to orbits the model never saw (a second sample, another seed), and `validate`
 //! both against the exact spherical actions, with PNG plots. Between training and applying,
 //! `fit-field` learns the acceleration field and potential from the same streams, so the
-//! catalogs carry acceleration, potential and frequencies, scored against the exact ones. The
-//! paper (§6.5, 8 snapshots of a gyrfalcON run) reports mean action errors of about 5e-4
+//! catalogs carry acceleration, potential and frequencies, scored against the exact ones; and
+//! `fit-inverse` learns the inverse map, so the catalogs carry each point's round trip
+//! `(x, v) -> (J, theta) -> (x', v')`, and the unseen orbits' catalog is inverted back to
+//! points (`invert`), their departures from the points reported relative to `|x|` and `|v|`.
+//! The paper (§6.5, 8 snapshots of a gyrfalcON run) reports mean action errors of about 5e-4
 //! kpc km/s for the Plummer system.
 
 pub mod models;
@@ -31,12 +34,16 @@ use actionfinder_snapshots::center::Centering;
 use anyhow::{Context, Result};
 
 use crate::apply::{apply, Subset};
+use crate::catalog::Catalog;
 use crate::cli::DemoArgs;
 use crate::dataset::StreamsDataset;
 use crate::field::command::{field_command, FieldCommandConfig, GridSpec, Positions};
 use crate::field::fit::{fit_field, FieldConfig};
 use crate::field::FieldModel;
 use crate::generate::{add_truth, generate, GenerateConfig, SnapshotPlan};
+use crate::inverse::command::{invert_command, Destination, InvertConfig};
+use crate::inverse::fit::{fit_inverse, InverseConfig};
+use crate::inverse::samples::TorusSampling;
 use crate::output::{self, Existing};
 use crate::recipe::Recipe;
 use crate::times::TimeSampling;
@@ -50,6 +57,11 @@ pub const SNAPSHOT_DIR: &str = "snapshots";
 pub const MODEL_DIR: &str = "model";
 pub const FIELD_FILE: &str = "field_grid.h5";
 pub const FIELD_PLOTS: &str = "field_plots";
+/// Torus points per training point of the demo's inverse pass (fewer than the default, to keep
+/// the demo short).
+const DEMO_TORUS_SAMPLES: usize = 2;
+/// The unseen orbits' catalog inverted back to points.
+pub const INVERTED_FILE: &str = "points_unseen.h5";
 
 /// The demo's streams datasets, each in `<model>_<role>.h5` (e.g. `plummer_streams.h5`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +96,9 @@ pub struct DemoReport {
     pub unseen: Report,
     /// Largest `|v_c / v_c,exact - 1|` in the plane from 0.2 to 5 scale radii.
     pub circular_speed_error: f64,
+    /// Mean `|x - x'| / |x|` and `|v - v'| / |v|` of the unseen orbits' points inverted from
+    /// their catalog, over the points `invert` does not flag.
+    pub inverted_relative: [f64; 2],
 }
 
 /// The demo's generation job writing under `args.out`.
@@ -211,6 +226,20 @@ fn learn(
         ..FieldConfig::default()
     };
     println!("{}", fit_field(&model, ds, &field_cfg, false)?);
+    println!("fit-inverse: learning the inverse map (J, theta) -> (x, v) from the action map");
+    let defaults = InverseConfig::default();
+    let inverse_cfg = InverseConfig {
+        epochs: args.epochs,
+        sampling: TorusSampling {
+            per_star: DEMO_TORUS_SAMPLES,
+            seed: args.seed,
+            ..defaults.sampling
+        },
+        device: args.device.clone(),
+        seed: args.seed,
+        ..defaults
+    };
+    println!("{}", fit_inverse(&model, ds, &inverse_cfg, false)?);
     let circular_speed_error = field_against_exact(args, &model, pot.as_ref())?;
     let unseen = args.out.join(Dataset::Unseen.file(&args.model));
     let unseen_cfg = GenerateConfig {
@@ -235,11 +264,62 @@ fn learn(
         Subset::All,
         "catalog_unseen.h5",
     )?;
+    let inverted_relative = invert_unseen(args, &model)?;
     Ok(DemoReport {
         validation,
         unseen,
         circular_speed_error,
+        inverted_relative,
     })
+}
+
+/// `invert` the unseen orbits' catalog back to points; prints and returns the mean relative
+/// departures `|x - x'| / |x|`, `|v - v'| / |v|` over the points it does not flag.
+fn invert_unseen(args: &DemoArgs, model: &Path) -> Result<[f64; 2]> {
+    let catalog = args.out.join("catalog_unseen.h5");
+    let out = args.out.join(INVERTED_FILE);
+    println!(
+        "
+invert: the unseen orbits' actions and angles back to positions and velocities"
+    );
+    println!(
+        "{}",
+        invert_command(&InvertConfig {
+            model: model.to_path_buf(),
+            input: catalog.clone(),
+            output: Destination {
+                out: out.clone(),
+                device: args.device.clone(),
+                existing: existing(args),
+            },
+        })?
+    );
+    let (points, inverted) = (Catalog::read(&catalog)?, Catalog::read(&out)?);
+    let flags = inverted.flag.unwrap_or_default();
+    let rows: Vec<(&[f64], &[f64])> = (points.xv.chunks_exact(6).zip(inverted.xv.chunks_exact(6)))
+        .zip(&flags)
+        .filter(|(_, &f)| f == 0)
+        .map(|(pair, _)| pair)
+        .collect();
+    let relative = |range: std::ops::Range<usize>| {
+        let norm = |v: &[f64]| v.iter().map(|c| c * c).sum::<f64>().sqrt();
+        let sum: f64 = rows
+            .iter()
+            .map(|(a, b)| {
+                let d: Vec<f64> = range.clone().map(|k| a[k] - b[k]).collect();
+                norm(&d) / norm(&a[range.clone()])
+            })
+            .sum();
+        sum / rows.len() as f64
+    };
+    let rel = [relative(0..3), relative(3..6)];
+    println!(
+        "inverted points against the originals ({} unflagged): mean |x - x'| / |x| {:.2e}, |v - v'| / |v| {:.2e}",
+        rows.len(),
+        rel[0],
+        rel[1]
+    );
+    Ok(rel)
 }
 
 /// `apply` the model to `input`'s `subset` into the catalog `name`, then `validate` it

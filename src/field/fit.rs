@@ -12,7 +12,6 @@ use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
 use super::loss::{self, FieldRows, LossWeights, Penalty, Scales};
-use super::run::{restore, snapshot};
 use super::{run, spec_for, FieldForm, FieldModel};
 use crate::dataset::checks::check_learnable;
 use crate::dataset::StreamsDataset;
@@ -22,6 +21,7 @@ use crate::lock::DirLock;
 use crate::model::jet::{model_jets, MapJet};
 use crate::model::Model;
 use crate::nn::{widths, Activation};
+use crate::pass::{restore, snapshot, LoopState};
 use crate::train::options::{MAX_LEARNING_RATE, MAX_LOSS_WEIGHT};
 
 /// Everything `fit-field` takes.
@@ -82,16 +82,6 @@ impl Default for FieldConfig {
             device: "cpu".to_string(),
         }
     }
-}
-
-/// One line of the field's training history.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FieldEpoch {
-    pub epoch: usize,
-    pub train_loss: f64,
-    pub val_loss: f64,
-    pub learning_rate: f64,
-    pub wall_s: f64,
 }
 
 /// What a field pass reports.
@@ -183,15 +173,16 @@ pub fn fit_field(
     )?;
     spec.outer_radius = Some(outer_radius(ds, &data));
     let field = FieldModel::new(spec, &device, cfg.seed)?;
-    let mut state = match resume {
-        true => run::load(model_dir, &field, &identity)?,
+    let pass = run::pass(&field, model_dir, identity);
+    let state = match resume {
+        true => crate::pass::load(&pass)?,
         false => None,
     };
-    let state = match state.take() {
+    let state = match state {
         Some(s) => s,
-        None => run::LoopState::new(&field, held_out_loss(&field, &data.validation, cfg)?)?,
+        None => LoopState::new(&pass, held_out_loss(&field, &data.validation, cfg)?)?,
     };
-    let (history, best_epoch) = run::train_loop(&field, &data, cfg, started, state, model_dir, &identity)?;
+    let (history, best_epoch) = run::train_loop(&field, &data, cfg, started, state, &pass)?;
     let mut val_loss = held_out_loss(&field, &data.validation, cfg)?;
     // The polish needs residuals affine in the output layer: L2, and no symmetry term.
     let affine = cfg.penalty == Penalty::L2 && cfg.weights.symmetry == 0.0;
@@ -277,15 +268,7 @@ fn pass_data(
         .split(&jets, 1)
         .map(|c| c.iter().all(Option::is_some))
         .collect();
-    let split =
-        |key: &str| -> Option<Vec<usize>> { serde_json::from_value(training["split"][key].clone()).ok() };
-    let (mut train, mut val) = match (split("train"), split("validation")) {
-        (Some(t), Some(v)) if trained_on(training, data, t.len() + v.len()) => (t, v),
-        _ => {
-            log::warn!("the dataset is not the one the action map was trained on: every stream trains the field, none is held out");
-            ((0..ds.n_streams()).collect(), Vec::new())
-        }
-    };
+    let (mut train, mut val) = crate::pass::model_split(training, ds.n_streams(), data, "field");
     train.retain(|&s| complete[s]);
     val.retain(|&s| complete[s]);
     if train.is_empty() {
@@ -324,16 +307,10 @@ fn pass_data(
     })
 }
 
-/// Whether `data` is what the action map was trained on: its digest is the one in the
-/// model's training record (models without one: the split covers as many streams).
-fn trained_on(training: &serde_json::Value, data: &DataDigest, split_streams: usize) -> bool {
-    DataDigest::recorded(training).map_or(split_streams == data.streams, |r| r == *data)
-}
-
 /// Polish the output layer on the training streams; keep it only if the held-out loss does
 /// not rise.
 fn try_polish(field: &FieldModel, data: &PassData, cfg: &FieldConfig, val_loss: &mut f64) -> Result<bool> {
-    let before = snapshot(field)?;
+    let before = snapshot(&field.vars())?;
     if !super::polish::polish(field, &data.train, cfg.weights)? {
         return Ok(false);
     }
@@ -342,7 +319,7 @@ fn try_polish(field: &FieldModel, data: &PassData, cfg: &FieldConfig, val_loss: 
         *val_loss = after;
         return Ok(true);
     }
-    restore(field, &before)?;
+    restore(&field.vars(), &before)?;
     Ok(false)
 }
 

@@ -13,7 +13,7 @@ pub mod run;
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
@@ -76,10 +76,7 @@ impl FieldModel {
 
     /// All variables, sorted by name.
     pub fn vars(&self) -> Vec<(String, candle_core::Var)> {
-        let data = self.varmap.data().lock().map(|d| d.clone()).unwrap_or_default();
-        let mut vars: Vec<_> = data.into_iter().collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
-        vars
+        crate::model::sorted_vars(&self.varmap)
     }
 
     /// Acceleration and potential at positions `x` (rows of 3, kpc), chunk by chunk.
@@ -123,46 +120,19 @@ impl FieldModel {
     /// Read the field of the model directory `dir`: the json's architecture, then exactly the
     /// variables of that architecture (sizes checked before anything is built), each finite.
     pub fn load(dir: &Path, device: &Device) -> Result<(Self, serde_json::Value), ModelError> {
-        let text = std::fs::read_to_string(dir.join(FIELD_JSON)).map_err(|e| {
-            invalid(
-                dir,
-                format!("has no learned field ({FIELD_JSON}: {e}); add one with `actionfinder fit-field`"),
-            )
-        })?;
-        let json: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| invalid(dir, format!("{FIELD_JSON} is not valid JSON: {e}")))?;
-        if json["format"] != FIELD_FORMAT {
-            return Err(invalid(
-                dir,
-                format!("{FIELD_JSON} has format {}", json["format"]),
-            ));
-        }
+        let json = crate::model::read_network_json(
+            dir,
+            FIELD_JSON,
+            FIELD_FORMAT,
+            "learned field; add one with `actionfinder fit-field`",
+        )?;
         let spec: FieldSpec = serde_json::from_value(json["spec"].clone())
             .map_err(|e| invalid(dir, format!("{FIELD_JSON}: spec: {e}")))?;
-        let tensors = crate::nn::load::finite_tensors(&dir.join(FIELD_WEIGHTS), device)
-            .map_err(|e| invalid(dir, format!("{FIELD_WEIGHTS}: {e}")))?;
-        let stored: usize = tensors.values().map(Tensor::elem_count).sum();
         let wanted = spec.net.parameter_count();
-        if stored != wanted {
-            return Err(invalid(
-                dir,
-                format!("{FIELD_WEIGHTS} holds {stored} numbers, the field in {FIELD_JSON} has {wanted}"),
-            ));
-        }
+        let tensors = crate::model::read_weights(dir, FIELD_WEIGHTS, FIELD_JSON, wanted, device)?;
         let model =
             FieldModel::new(spec, device, 0).map_err(|e| invalid(dir, format!("{FIELD_JSON}: {e}")))?;
-        for (name, var) in model.vars() {
-            let value = tensors
-                .get(&name)
-                .ok_or_else(|| invalid(dir, format!("{FIELD_WEIGHTS} lacks tensor {name}")))?;
-            if value.dims() != var.dims() || value.dtype() != DType::F64 {
-                return Err(invalid(
-                    dir,
-                    format!("{FIELD_WEIGHTS}: tensor {name} has the wrong shape or type"),
-                ));
-            }
-            var.set(value)?;
-        }
+        crate::model::set_vars(dir, FIELD_WEIGHTS, &tensors, &model.vars())?;
         Ok((model, json["training"].clone()))
     }
 }

@@ -10,6 +10,7 @@ pub mod toy;
 pub mod toy_choice;
 pub mod transform;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use actionfinder_snapshots::partial::Partial;
@@ -112,7 +113,68 @@ pub(crate) fn save_files(
     tmp.commit().map_err(|e| cannot(json_name, &e))
 }
 
-fn invalid(dir: &Path, what: impl Into<String>) -> ModelError {
+/// The json file `json_name` of a second network in the model directory `dir` (the field,
+/// the inverse map), which must say it is `format`; `missing` tells how to add one.
+pub(crate) fn read_network_json(
+    dir: &Path,
+    json_name: &str,
+    format: &str,
+    missing: &str,
+) -> Result<serde_json::Value, ModelError> {
+    let text = std::fs::read_to_string(dir.join(json_name))
+        .map_err(|e| invalid(dir, format!("has no {missing} ({json_name}: {e})")))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| invalid(dir, format!("{json_name} is not valid JSON: {e}")))?;
+    if json["format"] != format {
+        return Err(invalid(dir, format!("{json_name} has format {}", json["format"])));
+    }
+    Ok(json)
+}
+
+/// The tensors of the weights file `weights` in `dir`, each finite, which must hold exactly
+/// `wanted` numbers (the architecture `json_name` describes): checked before anything is built.
+pub(crate) fn read_weights(
+    dir: &Path,
+    weights: &str,
+    json_name: &str,
+    wanted: usize,
+    device: &Device,
+) -> Result<HashMap<String, Tensor>, ModelError> {
+    let tensors = crate::nn::load::finite_tensors(&dir.join(weights), device)
+        .map_err(|e| invalid(dir, format!("{weights}: {e}")))?;
+    let stored: usize = tensors.values().map(Tensor::elem_count).sum();
+    if stored != wanted {
+        return Err(invalid(
+            dir,
+            format!("{weights} holds {stored} numbers, the network in {json_name} has {wanted}"),
+        ));
+    }
+    Ok(tensors)
+}
+
+/// Set every variable of `vars` from `tensors` (read from `weights`), each of its shape, f64.
+pub(crate) fn set_vars(
+    dir: &Path,
+    weights: &str,
+    tensors: &HashMap<String, Tensor>,
+    vars: &[(String, Var)],
+) -> Result<(), ModelError> {
+    for (name, var) in vars {
+        let value = tensors
+            .get(name)
+            .ok_or_else(|| invalid(dir, format!("{weights} lacks tensor {name}")))?;
+        if value.dims() != var.dims() || value.dtype() != DType::F64 {
+            return Err(invalid(
+                dir,
+                format!("{weights}: tensor {name} has the wrong shape or type"),
+            ));
+        }
+        var.set(value)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn invalid(dir: &Path, what: impl Into<String>) -> ModelError {
     ModelError::Invalid {
         dir: dir.to_path_buf(),
         what: what.into(),
@@ -293,6 +355,14 @@ fn read_json(dir: &Path) -> Result<serde_json::Value, ModelError> {
         ));
     }
     Ok(json)
+}
+
+/// Every variable of `varmap`, sorted by name.
+pub(crate) fn sorted_vars(varmap: &VarMap) -> Vec<(String, Var)> {
+    let data = varmap.data().lock().map(|d| d.clone()).unwrap_or_default();
+    let mut vars: Vec<_> = data.into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    vars
 }
 
 /// A variable of `varmap` by name.

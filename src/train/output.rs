@@ -171,7 +171,11 @@ fn sibling(out: &Path) -> Result<(PathBuf, DirLock)> {
 
 /// What in `dir` shows that it holds a model: a model file or a checkpoint.
 pub fn holds_model(dir: &Path) -> Option<String> {
-    let checkpoints = [super::checkpoint::store(dir), crate::field::run::store(dir)];
+    let checkpoints = [
+        super::checkpoint::store(dir),
+        crate::field::run::store(dir),
+        crate::inverse::fit::store(dir),
+    ];
     [JSON_FILE, WEIGHTS_FILE]
         .iter()
         .map(|f| dir.join(f))

@@ -43,6 +43,7 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::dataset::{StreamLayout, StreamsDataset};
+use crate::inverse::roundtrip::RoundTrip;
 use crate::output::{self, Existing};
 pub use history::{read_history, Epoch, History};
 pub use metrics::{
@@ -154,6 +155,8 @@ pub struct Report {
     pub angles: Option<Subsets<AngleErrors>>,
     /// The catalog's `action_error` against its actual errors, when it has one.
     pub action_error: Option<Subsets<Coverage>>,
+    /// The catalog's round trip through the inverse map, when it has one.
+    pub roundtrip: Option<Subsets<RoundTrip>>,
     /// The catalog's field against the truth's, part by part.
     pub field: FieldErrors,
     /// Each `/baseline/<name>_actions` against `/truth/actions` (trusted = the catalog's
@@ -521,11 +524,23 @@ pub fn validate(catalog: &Catalog, truth: &StreamsDataset) -> Result<Report, Val
         actions,
         angles,
         action_error,
+        roundtrip: catalog
+            .column("roundtrip_error")
+            .map(|e| subsets(&sel.usable, &sel.trusted, |s| roundtrip(e, s))),
         field: field_errors(catalog, truth, &sel),
         baselines,
         conservation: conservation(catalog, truth, &sel),
         missing,
     })
+}
+
+/// The round trip of the `select`ed rows of `[n,2]` errors.
+fn roundtrip(errors: &[f64], select: &[bool]) -> RoundTrip {
+    let rows: Vec<f64> = (errors.chunks_exact(2).zip(select))
+        .filter(|(_, &s)| s)
+        .flat_map(|(r, _)| r.to_vec())
+        .collect();
+    RoundTrip::of(&rows)
 }
 
 /// Spread along streams of the catalog's actions, each baseline's and the truth's.

@@ -6,6 +6,7 @@ use super::{
     AccelerationErrors, ActionErrors, AngleErrors, Coverage, FieldErrors, FlagCounts, FrequencyErrors, Named,
     PotentialErrors, Report, Spread, Subsets, ValidateOutput,
 };
+use crate::inverse::roundtrip::RoundTrip;
 
 const HEADER: [&str; 4] = ["r", "z", "phi", "overall"];
 /// Columns of the acceleration table: Cartesian components and the vector's value.
@@ -109,6 +110,15 @@ fn angles(f: &mut Formatter<'_>, e: &Subsets<AngleErrors>) -> Result {
         )?;
     }
     Ok(())
+}
+
+fn roundtrip(f: &mut Formatter<'_>, e: &Subsets<RoundTrip>) -> Result {
+    each_subset(e, |subset, r| {
+        let mean = [r.mean_dx, r.mean_dv, f64::NAN];
+        line(f, ["catalog", subset, "mean"], r.points, mean, f64::NAN)?;
+        let median = [r.median_dx, r.median_dv, f64::NAN];
+        line(f, ["", "", "median"], r.points, median, f64::NAN)
+    })
 }
 
 /// Each subset of `e` as `rows(subset name, value)`.
@@ -282,6 +292,11 @@ impl Display for Report {
                 "n",
             )?;
             coverage(f, c)?;
+        }
+        if let Some(r) = &self.roundtrip {
+            let title = "Round trip through the inverse map, (x, v) -> (J, theta) -> (x', v')";
+            header_with(f, title, "n", ["|dx| kpc", "|dv| km/s", "", ""])?;
+            roundtrip(f, r)?;
         }
         field(f, &self.field)?;
         if !self.conservation.is_empty() {
